@@ -1,0 +1,65 @@
+# flexlab: two commands do all set-up on a fresh Debian 12 machine (as root):
+#   make demo   installs what is missing, runs the main job on the default netns backend
+#   make test   installs what is missing, runs every test (.ci/run calls this)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Debian packages the lab needs: name of the package and a file it installs, so a machine that
+# already has them does not call apt at all.
+DEB_PACKAGES := \
+  iproute2:/usr/sbin/ip iptables:/usr/sbin/iptables nftables:/usr/sbin/nft iputils-ping:/usr/bin/ping \
+  tcpdump:/usr/bin/tcpdump tshark:/usr/bin/tshark iperf3:/usr/bin/iperf3 procps:/usr/bin/pgrep \
+  psmisc:/usr/bin/killall openssl:/usr/bin/openssl \
+  strongswan-charon:/usr/lib/ipsec/charon strongswan-swanctl:/usr/sbin/swanctl \
+  strongswan-pki:/usr/bin/pki libcharon-extra-plugins:/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so \
+  libstrongswan-standard-plugins:/usr/lib/ipsec/plugins/libstrongswan-gmp.so \
+  libstrongswan-extra-plugins:/usr/lib/ipsec/plugins/libstrongswan-curve25519.so \
+  freeradius:/usr/sbin/freeradius freeradius-utils:/usr/bin/radclient \
+  chromium:/usr/bin/chromium
+
+.PHONY: help deps deps-deb deps-npm native typecheck test demo bench interop clean
+
+help:
+	@echo "make demo   - install what is missing and run the main job (deploy, tunnels, scenario, report)"
+	@echo "make test   - install what is missing and run every test"
+	@echo "make bench  - benchmarks, ours beside a reference, printed as ratios"
+
+deps: deps-deb deps-npm native
+
+deps-deb:
+	@missing=""; for p in $(DEB_PACKAGES); do f=$${p#*:}; [ -e "$$f" ] || missing="$$missing $${p%%:*}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "== installing Debian packages:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+deps-npm:
+	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  echo "== installing npm packages"; npm ci --no-audit --no-fund; fi
+
+native: deps-npm
+	@if [ ! -f engine/native/build/Release/flexlab_native.node ] || \
+	    [ -n "$$(find engine/native -maxdepth 1 -newer engine/native/build/Release/flexlab_native.node -name '*.c*')" ]; then \
+	  echo "== building the native addon (TUN, setns)"; \
+	  (cd engine/native && npx node-gyp rebuild --silent); fi
+
+typecheck: deps-npm
+	npx tsc --noEmit -p .
+
+test: deps typecheck
+	npx ava
+
+demo: deps
+	./bin/flexlab.js demo
+
+bench: deps
+	npx tsx bench/run.ts
+
+interop: deps
+	./bin/flexlab.js interop
+
+clean:
+	./bin/flexlab.js destroy --all || true
+	rm -rf engine/native/build out
