@@ -230,6 +230,7 @@ export enum IdType {
   ID_DER_ASN1_DN = 9,
   ID_DER_ASN1_GN = 10,
   ID_KEY_ID = 11,
+  ID_NULL = 13, // RFC 7619 (NULL authentication)
 }
 
 export enum CertEncoding {
@@ -274,6 +275,8 @@ export enum CfgAttr {
   INTERNAL_IP4_SUBNET = 13,
   SUPPORTED_ATTRIBUTES = 14,
   INTERNAL_IP6_SUBNET = 15,
+  P_CSCF_IP4_ADDRESS = 20, // RFC 7651
+  P_CSCF_IP6_ADDRESS = 21,
   INTERNAL_DNS_DOMAIN = 25, // RFC 8598
   INTERNAL_DNSSEC_TA = 26,
   // Microsoft private (MS-IKEE)

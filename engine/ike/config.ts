@@ -1,0 +1,348 @@
+// Configuration objects of the IKEv2 core, named as an IOS engineer knows them (proposal, policy,
+// keyring, profile, IPsec transform set, IPsec profile), and the IOS "smart defaults" exactly as
+// seed-features.md F-CORE-12 lists them. The YAML `config` block of a node is mapped onto these
+// by engine/roles/config.ts; the core only sees these normalized objects.
+
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { DhGroup, EncrId, IntegId, PrfId } from './constants.ts';
+import type { TrafficSelector } from './message.ts';
+
+/** `crypto ikev2 proposal NAME` */
+export interface Ikev2Proposal {
+  name: string;
+  /** IOS names: aes-cbc-128|192|256, aes-gcm-128|256, 3des. */
+  encryption: string[];
+  /** IOS names: md5, sha1, sha256, sha384, sha512. Empty for AEAD-only proposals. */
+  integrity: string[];
+  /** PRFs; IOS derives them from the integrity list when not given (required for AEAD). */
+  prf?: string[];
+  group: number[];
+}
+
+/** `crypto ikev2 policy NAME` */
+export interface Ikev2Policy {
+  name: string;
+  proposals: Ikev2Proposal[];
+}
+
+export interface KeyringPeer {
+  name: string;
+  /** `address A M`: peers whose address falls in this prefix (0.0.0.0/0 = any). */
+  address?: string;
+  /** `identity ...`: peers presenting this identity. */
+  identity?: Identity;
+  /** `pre-shared-key K`, or asymmetric `pre-shared-key local K1` / `remote K2` (F-AUTH-02). */
+  preSharedKey?: string;
+  preSharedKeyLocal?: string;
+  preSharedKeyRemote?: string;
+}
+
+/** `crypto ikev2 keyring NAME` */
+export interface Keyring {
+  name: string;
+  peers: KeyringPeer[];
+}
+
+export type IdentityType = 'address' | 'fqdn' | 'email' | 'key-id' | 'dn';
+
+export interface Identity {
+  type: IdentityType;
+  value: string;
+}
+
+/** `match identity remote ...` criterion; `any` matches every identity. */
+export type IdentityMatch = { type: 'any' } | { type: IdentityType; value: string; /** address: prefix length */ prefix?: number; /** fqdn/email: match as a domain suffix */ domain?: boolean };
+
+export type LocalAuthMethod = 'pre-share' | 'rsa-sig' | 'ecdsa-sig' | 'eap';
+export type RemoteAuthMethod = 'pre-share' | 'rsa-sig' | 'ecdsa-sig' | 'eap';
+
+export interface DpdConfig {
+  /** Seconds without inbound protected traffic before a liveness check is sent. */
+  interval: number;
+  /** Retransmissions of the check before the peer is declared dead. */
+  retries: number;
+  /** Seconds between retransmissions of the check (default: interval). */
+  retryInterval?: number;
+  /** periodic: probe when nothing was received for `interval`; on-demand: only when we sent traffic and got none back. */
+  mode: 'periodic' | 'on-demand';
+}
+
+export interface CertificateCredentials {
+  cert: X509Certificate;
+  chain: X509Certificate[];
+  key: KeyObject;
+}
+
+/** What a responder hands out and a client asks for in the configuration payload. */
+export interface ConfigModePolicy {
+  /** Client side: ask for an inner address (INTERNAL_IP4_ADDRESS). */
+  requestAddress?: boolean;
+  requestAddress6?: boolean;
+  /** Client side: subnets we announce (IOS `route set access-list` on the client). */
+  announceSubnets?: string[];
+  /** Server side: address pool (`ip local pool`), as a CIDR or "first-last" range. */
+  pool?: string;
+  pool6?: string;
+  /** Server side: the hub's own tunnel address announced as a /32 route (`route set interface`). */
+  routeSetInterface?: string;
+  /** Server side: prefixes pushed to clients (`route set access-list` / `route set remote`). */
+  routeSet?: string[];
+  dns?: string[];
+  nbns?: string[];
+  defaultDomain?: string;
+  splitDns?: string[];
+  /** Server side: accept routes announced by clients (`route accept any`). */
+  routeAccept?: boolean;
+}
+
+/** ESP proposal of an IPsec transform set, in IANA terms. */
+export interface EspTransform {
+  encr: EncrId;
+  encrKeyBits?: number;
+  integ: IntegId; // NONE for AEAD
+}
+
+/** `crypto ipsec transform-set NAME esp-... mode ...` */
+export interface TransformSet {
+  name: string;
+  esp: EspTransform;
+  mode: 'tunnel' | 'transport';
+  /** The IOS text form, for show output ("esp-aes esp-sha-hmac"). */
+  text: string;
+}
+
+/** `crypto ipsec profile NAME` */
+export interface IpsecProfile {
+  name: string;
+  transformSets: TransformSet[];
+  pfsGroup?: DhGroup;
+  lifetimeSeconds: number;
+  lifetimeKilobytes: number;
+  replayWindow: number;
+}
+
+/** `crypto ikev2 profile NAME` */
+export interface Ikev2Profile {
+  name: string;
+  matchRemote: IdentityMatch[];
+  /** `identity local ...`; default: the local IP address. */
+  localIdentity?: Identity;
+  authLocal: LocalAuthMethod;
+  authRemote: RemoteAuthMethod[];
+  keyring?: Keyring;
+  credentials?: CertificateCredentials;
+  trustedCas: X509Certificate[];
+  policy: Ikev2Policy;
+  /** IKE SA lifetime in seconds (`lifetime`, default 86400). */
+  lifetime: number;
+  dpd?: DpdConfig;
+  ipsec: IpsecProfile;
+  configMode?: ConfigModePolicy;
+  /** Traffic selectors we propose (initiator) or accept (responder); default any/any. */
+  localTs?: TrafficSelector[];
+  remoteTs?: TrafficSelector[];
+  /** Vendor ID payloads sent in IKE_SA_INIT (personas add theirs). */
+  vendorIds?: Buffer[];
+  /** Accept NAT-T (always used here: ESP only runs UDP-encapsulated). */
+  natKeepalive?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Algorithm names (IOS CLI words) -> IANA ids
+
+export const IKE_ENCRYPTION_NAMES: Record<string, { id: EncrId; bits?: number }> = {
+  'aes-cbc-128': { id: EncrId.AES_CBC, bits: 128 },
+  'aes-cbc-192': { id: EncrId.AES_CBC, bits: 192 },
+  'aes-cbc-256': { id: EncrId.AES_CBC, bits: 256 },
+  'aes-gcm-128': { id: EncrId.AES_GCM_16, bits: 128 },
+  'aes-gcm-256': { id: EncrId.AES_GCM_16, bits: 256 },
+  '3des': { id: EncrId.TRIPLE_DES },
+};
+
+export const IKE_INTEGRITY_NAMES: Record<string, IntegId> = {
+  md5: IntegId.HMAC_MD5_96,
+  sha1: IntegId.HMAC_SHA1_96,
+  sha256: IntegId.HMAC_SHA2_256_128,
+  sha384: IntegId.HMAC_SHA2_384_192,
+  sha512: IntegId.HMAC_SHA2_512_256,
+};
+
+export const IKE_PRF_NAMES: Record<string, PrfId> = {
+  md5: PrfId.HMAC_MD5,
+  sha1: PrfId.HMAC_SHA1,
+  sha256: PrfId.HMAC_SHA2_256,
+  sha384: PrfId.HMAC_SHA2_384,
+  sha512: PrfId.HMAC_SHA2_512,
+};
+
+/** ESP transform words of `crypto ipsec transform-set`. */
+export const ESP_ENCRYPTION_NAMES: Record<string, { id: EncrId; bits?: number; aead?: boolean }> = {
+  'esp-aes': { id: EncrId.AES_CBC, bits: 128 },
+  'esp-aes-128': { id: EncrId.AES_CBC, bits: 128 },
+  'esp-aes-192': { id: EncrId.AES_CBC, bits: 192 },
+  'esp-aes-256': { id: EncrId.AES_CBC, bits: 256 },
+  'esp-gcm': { id: EncrId.AES_GCM_16, bits: 128, aead: true },
+  'esp-gcm-128': { id: EncrId.AES_GCM_16, bits: 128, aead: true },
+  'esp-gcm-256': { id: EncrId.AES_GCM_16, bits: 256, aead: true },
+  'esp-3des': { id: EncrId.TRIPLE_DES },
+  'esp-null': { id: EncrId.NULL },
+};
+
+export const ESP_INTEGRITY_NAMES: Record<string, IntegId> = {
+  'esp-md5-hmac': IntegId.HMAC_MD5_96,
+  'esp-sha-hmac': IntegId.HMAC_SHA1_96,
+  'esp-sha256-hmac': IntegId.HMAC_SHA2_256_128,
+  'esp-sha384-hmac': IntegId.HMAC_SHA2_384_192,
+  'esp-sha512-hmac': IntegId.HMAC_SHA2_512_256,
+  'esp-none': IntegId.NONE,
+};
+
+/**
+ * Parses a transform-set line such as "esp-aes 256 esp-sha256-hmac" or "esp-gcm 256".
+ * Returns an error message for bad input.
+ */
+export function parseTransformSet(name: string, text: string, mode: 'tunnel' | 'transport' = 'tunnel'): TransformSet | string {
+  const words = text.trim().split(/\s+/);
+  let encr: { id: EncrId; bits?: number; aead?: boolean } | undefined;
+  let integ: IntegId = IntegId.NONE;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (ESP_ENCRYPTION_NAMES[w]) {
+      if (encr) return `transform set "${name}": more than one encryption transform ("${text}")`;
+      encr = { ...ESP_ENCRYPTION_NAMES[w]! };
+      const next = words[i + 1];
+      if (next && /^\d+$/.test(next)) {
+        const bits = Number(next);
+        if (![128, 192, 256].includes(bits)) return `transform set "${name}": key size ${bits} is not 128, 192 or 256`;
+        encr.bits = bits;
+        i++;
+      }
+    } else if (w in ESP_INTEGRITY_NAMES) {
+      integ = ESP_INTEGRITY_NAMES[w]!;
+    } else {
+      return `transform set "${name}": unknown transform "${w}" (expected one of ${[...Object.keys(ESP_ENCRYPTION_NAMES), ...Object.keys(ESP_INTEGRITY_NAMES)].join(', ')})`;
+    }
+  }
+  if (!encr) return `transform set "${name}": no encryption transform in "${text}"`;
+  if (encr.aead && integ !== IntegId.NONE) return `transform set "${name}": ${words[0]} is an AEAD cipher and takes no integrity transform`;
+  if (!encr.aead && integ === IntegId.NONE && encr.id !== EncrId.NULL) return `transform set "${name}": "${text}" has no integrity transform (add esp-sha-hmac or esp-sha256-hmac)`;
+  return { name, esp: { encr: encr.id, encrKeyBits: encr.bits, integ }, mode, text: words.join(' ') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Smart defaults (F-CORE-12). These are the objects IOS has built in; a profile that names no
+// proposal, policy or IPsec profile uses them.
+
+export function defaultIkev2Proposal(): Ikev2Proposal {
+  return {
+    name: 'default',
+    encryption: ['aes-cbc-256', 'aes-cbc-192', 'aes-cbc-128'],
+    integrity: ['sha512', 'sha384', 'sha256', 'sha1', 'md5'],
+    group: [5, 2],
+  };
+}
+
+export function defaultIkev2Policy(): Ikev2Policy {
+  return { name: 'default', proposals: [defaultIkev2Proposal()] };
+}
+
+/** `crypto ipsec transform-set default esp-aes 128 esp-sha-hmac`, mode transport. */
+export function defaultTransformSet(): TransformSet {
+  return {
+    name: 'default', esp: { encr: EncrId.AES_CBC, encrKeyBits: 128, integ: IntegId.HMAC_SHA1_96 },
+    mode: 'transport', text: 'esp-aes esp-sha-hmac',
+  };
+}
+
+export const DEFAULT_IKE_LIFETIME = 86400;
+export const DEFAULT_IPSEC_LIFETIME_SECONDS = 3600;
+export const DEFAULT_IPSEC_LIFETIME_KB = 4608000;
+export const DEFAULT_REPLAY_WINDOW = 64;
+export const DEFAULT_LOCAL_WINDOW = 5; // IOS advertises 5 (S3:550)
+
+export function defaultIpsecProfile(): IpsecProfile {
+  return {
+    name: 'default', transformSets: [defaultTransformSet()],
+    lifetimeSeconds: DEFAULT_IPSEC_LIFETIME_SECONDS, lifetimeKilobytes: DEFAULT_IPSEC_LIFETIME_KB,
+    replayWindow: DEFAULT_REPLAY_WINDOW,
+  };
+}
+
+/** `crypto ikev2 authorization policy default`: route set interface, route accept any. */
+export function defaultAuthorizationPolicy(): ConfigModePolicy {
+  return { routeAccept: true };
+}
+
+/** Text of the `show crypto ... default` views (F-SHOW-06). */
+export function renderDefaults(): string {
+  const p = defaultIkev2Proposal();
+  return [
+    'crypto ikev2 proposal default',
+    ` encryption ${p.encryption.join(' ')}`,
+    ` integrity ${p.integrity.join(' ')}`,
+    ` group ${p.group.join(' ')}`,
+    'crypto ikev2 policy default',
+    ' match fvrf any',
+    ' proposal default',
+    'crypto ikev2 authorization policy default',
+    ' route set interface',
+    ' route accept any',
+    'crypto ipsec transform-set default esp-aes esp-sha-hmac',
+    ' mode transport',
+    'crypto ipsec profile default',
+    ' set transform-set default',
+    ' set ikev2-profile default',
+  ].join('\n');
+}
+
+/** Engine-wide settings (not per profile). */
+export interface IkeEngineSettings {
+  /** Our receive window, advertised with SET_WINDOW_SIZE (RFC 7296 2.3). */
+  window: number;
+  /** Half-open IKE SAs above which the responder demands cookies (RFC 7296 2.6). */
+  cookieThreshold: number;
+  /** Half-open SAs are dropped after this many seconds. */
+  halfOpenTimeout: number;
+  /** Retransmission of requests: first timeout, backoff base and number of retransmissions. */
+  retransmitTimeout: number;
+  retransmitBase: number;
+  retransmitTries: number;
+  /** Force UDP encapsulation (fake NAT detection like strongSwan): required without kernel ESP. */
+  forceEncap: boolean;
+  /** Seconds to keep an incomplete set of IKE fragments (RFC 7383 2.6.2). */
+  fragmentReassemblyTimeout: number;
+  /** Random jitter subtracted from rekey times, as a fraction of the lifetime (0.1 = up to 10%). */
+  rekeyJitter: number;
+  /** Rekey this many seconds (fraction) before the lifetime ends. */
+  rekeyMargin: number;
+  /**
+   * IKE fragmentation (RFC 7383, `crypto ikev2 fragmentation mtu N`): largest IP datagram we send
+   * an IKE message in; undefined = not configured (IOS default: no IKEV2_FRAGMENTATION_SUPPORTED).
+   */
+  fragmentationMtu?: number;
+  /** Vendor IDs sent in IKE_SA_INIT when no profile is known yet (responder) or none is set. */
+  vendorIds?: Buffer[];
+  /** Policies used by the responder to answer IKE_SA_INIT (`crypto ikev2 policy`); default: smart default. */
+  policies?: Ikev2Policy[];
+  /** Seconds between NAT keepalives when behind a NAT (RFC 3948 section 4; 0 = off). */
+  natKeepalive: number;
+  /** Delete the old IKE/CHILD SA this long after a rekey (so in-flight packets still decrypt). */
+  rekeyOverlap: number;
+}
+
+export function defaultEngineSettings(): IkeEngineSettings {
+  return {
+    window: DEFAULT_LOCAL_WINDOW,
+    cookieThreshold: 30,
+    halfOpenTimeout: 30,
+    retransmitTimeout: 2,
+    retransmitBase: 1.8,
+    retransmitTries: 5,
+    forceEncap: true,
+    fragmentReassemblyTimeout: 10,
+    rekeyJitter: 0.05,
+    rekeyMargin: 0.1,
+    natKeepalive: 20,
+    rekeyOverlap: 1,
+  };
+}

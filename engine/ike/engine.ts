@@ -1,0 +1,620 @@
+// The IKEv2 engine of one node: sans-IO and deterministic. Inputs are datagrams, timer expiries and
+// commands, each with `now` (milliseconds); outputs are actions (send a datagram, install or remove
+// a CHILD SA, export keys, events) drained with `pollActions()`, and the next deadline from
+// `pollTimeout()`. It dispatches messages to IKE SAs by SPI, answers IKE_SA_INIT statelessly when
+// it must (cookies, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN), and keeps connections up.
+
+import { ExchangeType, NAT_T_PORT, NotifyType, enumName } from './constants.ts';
+import type { Action, Datagram, Endpoint, IkeEvent, IkeEventType } from './actions.ts';
+import type { Ikev2Policy, Ikev2Profile, IkeEngineSettings } from './config.ts';
+import { defaultEngineSettings, defaultIkev2Policy } from './config.ts';
+import type { IkeHeader, Payload, TrafficSelector } from './message.ts';
+import { Timers } from './timers.ts';
+import { AddressPools } from './address-pool.ts';
+import { CookieJar } from './cookies.ts';
+import { IkeSa, NON_ESP_MARKER } from './sa/ike-sa.ts';
+import type { IkeSaView } from './sa/ike-sa.ts';
+import type { ChildSa } from './sa/child-sa.ts';
+import type { EngineCore } from './sa/context.ts';
+import type { Task } from './sa/task.ts';
+import { decodeHeader } from './codec/header.ts';
+import { decodeMessage, encodeMessage } from './codec/message.ts';
+import { IkeParseError } from './codec/errors.ts';
+import { payloadList } from './codec/describe.ts';
+import { ikeProposalToWire } from './proposals.ts';
+import { preflight } from './tasks/ike-init.ts';
+import type { Preflight } from './tasks/ike-init.ts';
+import { ikeAuthTasks, ikeSaInitTasks, passiveTasks } from './tasks/index.ts';
+import { mkNotify, notify, nonce as noncePayload } from './payload-util.ts';
+import { ChildCreateTask } from './tasks/child-create.ts';
+import { ChildDeleteTask } from './tasks/child-delete.ts';
+import { IkeDeleteTask } from './tasks/ike-delete.ts';
+import { IkeRekeyTask } from './tasks/ike-rekey.ts';
+import { DpdTask } from './tasks/ike-dpd.ts';
+import { cryptoRandom } from '../util/random.ts';
+import type { RandomSource } from '../util/random.ts';
+
+export interface ConnectionConfig {
+  name: string;
+  profile: Ikev2Profile;
+  local: Endpoint;
+  remote: Endpoint;
+  /** `connect auto`: initiate at start and re-initiate whenever the IKE SA is gone. */
+  auto?: boolean;
+  /** Seconds before a new attempt after a failure (default 5). */
+  retryDelay?: number;
+  childName?: string;
+}
+
+interface ConnectionState {
+  config: ConnectionConfig;
+  saId?: number;
+  attempts: number;
+  down: boolean;
+}
+
+export interface IkeEngineOptions {
+  name?: string;
+  random?: RandomSource;
+  settings?: Partial<IkeEngineSettings>;
+  profiles?: Ikev2Profile[];
+  /** Start time (ms) for events emitted before the first input. */
+  now?: number;
+}
+
+const hex = (b: Buffer) => b.toString('hex');
+
+export class IkeEngine implements EngineCore {
+  readonly name: string;
+  readonly random: RandomSource;
+  readonly settings: IkeEngineSettings;
+  readonly timers = new Timers();
+  readonly pools = new AddressPools();
+  profiles: Ikev2Profile[];
+  readonly counters = new Map<string, number>();
+
+  private actions: Action[] = [];
+  private now: number;
+  private readonly sas = new Map<string, IkeSa>(); // by local SPI
+  private readonly byId = new Map<number, IkeSa>();
+  private readonly halfOpenInit = new Map<string, IkeSa>(); // spiI|remote -> responder SA
+  private readonly children = new Map<number, ChildSa>();
+  private readonly childSpis = new Set<number>();
+  private readonly connections = new Map<string, ConnectionState>();
+  private readonly cookies: CookieJar;
+  private ikeSaIds = 0;
+  private childIds = 0;
+
+  constructor(opts: IkeEngineOptions = {}) {
+    this.name = opts.name ?? 'ike';
+    this.random = opts.random ?? cryptoRandom;
+    this.settings = { ...defaultEngineSettings(), ...opts.settings };
+    this.profiles = opts.profiles ?? [];
+    this.now = opts.now ?? 0;
+    this.cookies = new CookieJar(this.random);
+  }
+
+  // ============================================================================ shell interface
+
+  /** Drains the actions produced so far. */
+  pollActions(): Action[] {
+    const a = this.actions;
+    this.actions = [];
+    return a;
+  }
+
+  /** The earliest time (ms) at which `handleTimeout` must be called, if any. */
+  pollTimeout(): number | undefined {
+    return this.timers.next();
+  }
+
+  handleTimeout(now: number): void {
+    this.now = now;
+    this.timers.fire(now);
+  }
+
+  /**
+   * A UDP datagram received on port 500 or 4500. On 4500 the non-ESP marker must be present (ESP
+   * packets and NAT keepalives are for the data plane, RFC 3948; they are counted and ignored here).
+   */
+  handleDatagram(d: Datagram, now: number): void {
+    this.now = now;
+    let raw = d.data;
+    if (d.local.port !== 500) {
+      if (raw.length === 1 && raw[0] === 0xff) {
+        this.counter('nat-keepalives-received');
+        return;
+      }
+      if (raw.length < 4 || !raw.subarray(0, 4).equals(NON_ESP_MARKER)) {
+        this.counter('drop.esp-on-ike-path');
+        return;
+      }
+      raw = raw.subarray(4);
+    }
+    let header: IkeHeader;
+    try {
+      header = decodeHeader(raw);
+    } catch (e) {
+      this.dropParse(e, d, 'header');
+      return;
+    }
+    if (header.majorVersion !== 2) {
+      this.counter('drop.major-version');
+      this.emit('drop', `IKE message with major version ${header.majorVersion} from ${d.remote.address}:${d.remote.port}`, { data: { reason: 'invalid-major-version' } });
+      if (!header.response && header.exchangeType === ExchangeType.IKE_SA_INIT) this.statelessReply(header, d, [mkNotify(NotifyType.INVALID_MAJOR_VERSION)]);
+      return;
+    }
+    if (header.exchangeType === ExchangeType.IKE_SA_INIT && !header.response) {
+      if (!header.initiator || !header.spiR.equals(Buffer.alloc(8))) {
+        this.counter('drop.bad-ike-sa-init');
+        return;
+      }
+      const key = `${hex(header.spiI)}|${d.remote.address}|${d.remote.port}`;
+      const existing = this.halfOpenInit.get(key);
+      if (existing) {
+        existing.receive(header, raw, d.remote, d.local, now);
+        return;
+      }
+      this.respondToInit(header, raw, d, key, now);
+      return;
+    }
+    // The I flag tells whether the sender is the original initiator; our SPI is the other one.
+    const ourSpi = header.initiator ? header.spiR : header.spiI;
+    const sa = this.sas.get(hex(ourSpi));
+    if (!sa) {
+      this.counter('drop.unknown-spi');
+      this.emit('drop', `${enumName(ExchangeType, header.exchangeType)} ${header.response ? 'response' : 'request'} for unknown IKE SA ${hex(header.spiI)}_i ${hex(header.spiR)}_r from ${d.remote.address}:${d.remote.port}`, { data: { reason: 'unknown-spi' } });
+      return;
+    }
+    sa.receive(header, raw, d.remote, d.local, now);
+  }
+
+  // ============================================================================ commands
+
+  /** Starts an IKE SA for a connection (`crypto ikev2 client connect`, or a spoke's tunnel). */
+  initiate(conn: ConnectionConfig, now: number): number {
+    this.now = now;
+    let c = this.connections.get(conn.name);
+    if (!c) {
+      c = { config: conn, attempts: 0, down: false };
+      this.connections.set(conn.name, c);
+    }
+    c.config = conn;
+    c.down = false;
+    const existing = c.saId !== undefined ? this.byId.get(c.saId) : undefined;
+    if (existing && existing.state !== 'DELETED') return existing.id;
+    c.attempts++;
+    const sa = new IkeSa(this, this.nextIkeSaId(), true, this.newIkeSpi(), Buffer.alloc(8), { ...conn.local }, { ...conn.remote }, now, conn.name);
+    sa.profile = conn.profile;
+    sa.initialContact = ![...this.byId.values()].some((o) => o !== sa && o.remote.address === conn.remote.address && o.isEstablished);
+    c.saId = sa.id;
+    this.registerIkeSa(sa);
+    sa.emit('ike-initiate', `initiating IKE SA ${conn.name} to ${conn.remote.address}:${conn.remote.port} (attempt ${c.attempts})`, { connection: conn.name, attempt: c.attempts });
+    sa.queueExchange(ExchangeType.IKE_SA_INIT, ikeSaInitTasks(), now);
+    sa.queueExchange(ExchangeType.IKE_AUTH, ikeAuthTasks(conn.childName), now);
+    return sa.id;
+  }
+
+  /** Stops keeping a connection up and deletes its IKE SA. */
+  connectionDown(name: string, now: number): void {
+    const c = this.connections.get(name);
+    if (!c) return;
+    c.down = true;
+    this.timers.cancel(`conn:${name}`);
+    if (c.saId !== undefined) this.deleteIke(c.saId, now, 'connection down');
+  }
+
+  deleteIke(id: number, now: number, reason = 'deleted by command'): boolean {
+    this.now = now;
+    const sa = this.byId.get(id);
+    if (!sa) return false;
+    if (!sa.isEstablished) {
+      sa.destroy(reason, now);
+      return true;
+    }
+    sa.queueExchange(ExchangeType.INFORMATIONAL, [new IkeDeleteTask(reason)], now);
+    return true;
+  }
+
+  rekeyIke(id: number, now: number): boolean {
+    this.now = now;
+    const sa = this.byId.get(id);
+    if (!sa || sa.state !== 'ESTABLISHED' || sa.outstandingTasks().some((t) => t instanceof IkeRekeyTask)) return false;
+    sa.queueExchange(ExchangeType.CREATE_CHILD_SA, [new IkeRekeyTask()], now);
+    return true;
+  }
+
+  rekeyChild(childId: number, now: number): boolean {
+    this.now = now;
+    const child = this.children.get(childId);
+    const sa = child ? this.byId.get(child.ikeSaId) : undefined;
+    if (!child || !sa || child.state !== 'INSTALLED' || !sa.isEstablished) return false;
+    sa.queueExchange(ExchangeType.CREATE_CHILD_SA, [new ChildCreateTask({ initial: false, rekey: child })], now);
+    return true;
+  }
+
+  deleteChild(childId: number, now: number, reason = 'deleted by command'): boolean {
+    this.now = now;
+    const child = this.children.get(childId);
+    const sa = child ? this.byId.get(child.ikeSaId) : undefined;
+    if (!child || !sa) return false;
+    sa.queueExchange(ExchangeType.INFORMATIONAL, [new ChildDeleteTask([child], reason)], now);
+    return true;
+  }
+
+  /** Creates another CHILD SA under an established IKE SA (CREATE_CHILD_SA). */
+  createChild(ikeSaId: number, now: number, opts: { name?: string; localTs?: TrafficSelector[]; remoteTs?: TrafficSelector[] } = {}): boolean {
+    this.now = now;
+    const sa = this.byId.get(ikeSaId);
+    if (!sa || !sa.isEstablished) return false;
+    sa.queueExchange(ExchangeType.CREATE_CHILD_SA, [new ChildCreateTask({ initial: false, ...opts })], now);
+    return true;
+  }
+
+  /** Sends a liveness check now (on-demand DPD). */
+  dpd(id: number, now: number): boolean {
+    this.now = now;
+    const sa = this.byId.get(id);
+    if (!sa || !sa.isEstablished) return false;
+    sa.queueExchange(ExchangeType.INFORMATIONAL, [new DpdTask()], now, { dpd: true });
+    return true;
+  }
+
+  /** The data plane reached a volume lifetime of a CHILD SA. */
+  childSaExpired(childId: number, kind: 'soft' | 'hard', now: number): void {
+    this.now = now;
+    const child = this.children.get(childId);
+    const sa = child ? this.byId.get(child.ikeSaId) : undefined;
+    if (child && sa) this.childLifetime(sa, child, kind, now);
+  }
+
+  /** The data plane saw ESP traffic of an IKE SA (for DPD: only quiet peers are probed). */
+  noteTraffic(ikeSaId: number, inbound: boolean, outbound: boolean, now: number): void {
+    const sa = this.byId.get(ikeSaId);
+    if (!sa) return;
+    if (inbound) sa.lastInboundTraffic = now;
+    if (outbound) sa.lastOutboundTraffic = now;
+  }
+
+  /** Delivers the answer to an `aaa-request` action and resumes the waiting exchange. */
+  aaaResult(ikeSaId: number, key: string, result: unknown, now: number): void {
+    this.now = now;
+    const sa = this.byId.get(ikeSaId);
+    if (!sa || !sa.deferred) return;
+    sa.deferred.x.shared[key] = result;
+    sa.resumeDeferred(now);
+  }
+
+  // ============================================================================ queries
+
+  ikeSas(now = this.now): IkeSaView[] {
+    return [...this.byId.values()].map((s) => s.view(now));
+  }
+
+  ikeSa(id: number): IkeSa | undefined {
+    return this.byId.get(id);
+  }
+
+  childSa(id: number): ChildSa | undefined {
+    return this.children.get(id);
+  }
+
+  connectionStates(): Array<{ name: string; saId?: number; attempts: number; down: boolean; auto: boolean; peer: string }> {
+    return [...this.connections.values()].map((c) => ({
+      name: c.config.name, saId: c.saId, attempts: c.attempts, down: c.down, auto: !!c.config.auto,
+      peer: `${c.config.remote.address}:${c.config.remote.port}`,
+    }));
+  }
+
+  counterSnapshot(): Record<string, number> {
+    return Object.fromEntries([...this.counters].sort());
+  }
+
+  get halfOpenCount(): number {
+    return this.halfOpenInit.size;
+  }
+
+  // ============================================================================ EngineCore
+
+  act(a: Action): void {
+    this.actions.push(a);
+  }
+
+  emit(type: IkeEventType, text: string, fields: Partial<Omit<IkeEvent, 'type' | 'text' | 'time'>> = {}): void {
+    this.actions.push({ type: 'event', event: { time: this.now, type, text, ...fields } });
+  }
+
+  counter(name: string, n = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + n);
+  }
+
+  newIkeSpi(): Buffer {
+    for (;;) {
+      const b = this.random.bytes(8);
+      if (!b.equals(Buffer.alloc(8)) && !this.sas.has(hex(b))) return b;
+    }
+  }
+
+  newChildSpi(): number {
+    for (;;) {
+      const v = this.random.bytes(4).readUInt32BE(0);
+      // SPIs 1..255 are reserved by IANA (RFC 4303 2.1); 0 is not a valid SPI.
+      if (v > 255 && !this.childSpis.has(v)) {
+        this.childSpis.add(v);
+        return v;
+      }
+    }
+  }
+
+  nextChildId(): number {
+    return ++this.childIds;
+  }
+
+  nextIkeSaId(): number {
+    return ++this.ikeSaIds;
+  }
+
+  registerIkeSa(sa: IkeSa): void {
+    this.sas.set(hex(sa.localSpi), sa);
+    this.byId.set(sa.id, sa);
+  }
+
+  unregisterIkeSa(sa: IkeSa): void {
+    if (this.sas.get(hex(sa.localSpi)) === sa) this.sas.delete(hex(sa.localSpi));
+    this.byId.delete(sa.id);
+    for (const [k, v] of this.halfOpenInit) if (v === sa) this.halfOpenInit.delete(k);
+  }
+
+  registerChild(child: ChildSa): void {
+    this.children.set(child.id, child);
+    this.childSpis.add(child.spiIn);
+  }
+
+  unregisterChild(child: ChildSa): void {
+    this.children.delete(child.id);
+    this.childSpis.delete(child.spiIn);
+  }
+
+  findIkeSaById(id: number): IkeSa | undefined {
+    return this.byId.get(id);
+  }
+
+  passiveTasks(sa: IkeSa, exchange: ExchangeType, payloads: Payload[]): Task[] {
+    return passiveTasks(sa, exchange, payloads);
+  }
+
+  ikeSasByRemoteId(sa: IkeSa): IkeSa[] {
+    const id = sa.remoteId;
+    if (!id) return [];
+    return [...this.byId.values()].filter((o) => o !== sa && o.remoteId?.type === id.type && o.remoteId.value === id.value && o.profile === sa.profile);
+  }
+
+  established(sa: IkeSa, now: number): void {
+    for (const [k, v] of this.halfOpenInit) if (v === sa) this.halfOpenInit.delete(k);
+    this.timers.cancel(`${sa.timerPrefix}halfopen`);
+    const conn = [...this.connections.values()].find((c) => c.saId === sa.id);
+    if (conn) conn.attempts = 0;
+    this.armIkeTimers(sa, now);
+  }
+
+  private armIkeTimers(sa: IkeSa, now: number): void {
+    const p = sa.profile;
+    if (!p) return;
+    const s = this.settings;
+    const life = p.lifetime * 1000;
+    if (life > 0) {
+      const jitter = life * s.rekeyJitter * (this.random.bytes(1)[0]! / 255);
+      this.timers.set(`${sa.timerPrefix}ikerekey`, now + life * (1 - s.rekeyMargin) - jitter, (t) => this.ikeLifetime(sa, t));
+      this.timers.set(`${sa.timerPrefix}ikeexpire`, now + life, (t) => {
+        sa.emit('info', `IKE SA lifetime of ${p.lifetime} s expired`);
+        this.deleteIke(sa.id, t, 'lifetime expired');
+      });
+    }
+    if (p.dpd && p.dpd.interval > 0) this.armDpd(sa, now);
+    if (sa.natLocal && !sa.natFaked && s.natKeepalive > 0) this.armKeepalive(sa, now);
+  }
+
+  private armDpd(sa: IkeSa, now: number): void {
+    const dpd = sa.profile!.dpd!;
+    const last = Math.max(sa.lastInbound, sa.lastInboundTraffic);
+    const at = Math.max(now, last) + dpd.interval * 1000;
+    this.timers.set(`${sa.timerPrefix}dpd`, at, (t) => {
+      if (!sa.isEstablished) return;
+      const quiet = Math.max(sa.lastInbound, sa.lastInboundTraffic);
+      if (t - quiet >= dpd.interval * 1000) {
+        const wanted = dpd.mode === 'periodic' || sa.lastOutboundTraffic > quiet;
+        if (wanted && !sa.hasOutstanding(ExchangeType.INFORMATIONAL)) {
+          sa.queueExchange(ExchangeType.INFORMATIONAL, [new DpdTask()], t, { dpd: true });
+        }
+        this.timers.set(`${sa.timerPrefix}dpd`, t + dpd.interval * 1000, () => this.armDpd(sa, t + dpd.interval * 1000));
+        return;
+      }
+      this.armDpd(sa, t);
+    });
+  }
+
+  private armKeepalive(sa: IkeSa, now: number): void {
+    // RFC 3948 4: a single 0xFF byte from 4500 keeps the NAT mapping alive.
+    this.timers.set(`${sa.timerPrefix}keepalive`, now + this.settings.natKeepalive * 1000, (t) => {
+      if (!sa.isEstablished) return;
+      this.act({ type: 'send', datagram: { local: sa.local, remote: sa.remote, data: Buffer.from([0xff]) } });
+      this.counter('nat-keepalives-sent');
+      this.armKeepalive(sa, t);
+    });
+  }
+
+  ikeLifetime(sa: IkeSa, now: number): void {
+    if (!this.rekeyIke(sa.id, now)) this.timers.set(`${sa.timerPrefix}ikerekey`, now + 1000, (t) => this.ikeLifetime(sa, t));
+  }
+
+  childLifetime(sa: IkeSa, child: ChildSa, kind: 'soft' | 'hard', now: number): void {
+    if (child.state === 'DELETED') return;
+    if (kind === 'soft') {
+      if (child.state !== 'INSTALLED') return;
+      sa.emit('info', `CHILD SA {${child.id}} reached its soft lifetime: rekeying`, undefined, child.id);
+      this.rekeyChild(child.id, now);
+      return;
+    }
+    sa.emit('info', `CHILD SA {${child.id}} reached its hard lifetime: deleting`, undefined, child.id);
+    if (child.state !== 'DELETING') this.deleteChild(child.id, now, 'hard lifetime expired');
+  }
+
+  retryChildRekey(sa: IkeSa, child: ChildSa, now: number): void {
+    const delay = 500 + (this.random.bytes(1)[0]! / 255) * 1500;
+    this.timers.set(`${sa.timerPrefix}c${child.id}retry`, now + delay, (t) => this.rekeyChild(child.id, t));
+  }
+
+  retryIkeRekey(sa: IkeSa, now: number): void {
+    const delay = 500 + (this.random.bytes(1)[0]! / 255) * 1500;
+    this.timers.set(`${sa.timerPrefix}ikerekeyretry`, now + delay, (t) => this.rekeyIke(sa.id, t));
+  }
+
+  adoptRekeyedIkeSa(old: IkeSa, n: IkeSa, now: number): void {
+    if (old.replacedBy !== undefined) return;
+    n.profile = old.profile;
+    n.name = old.name;
+    n.localId = old.localId;
+    n.remoteId = old.remoteId;
+    n.remoteEapId = old.remoteEapId;
+    n.authLocalMethod = old.authLocalMethod;
+    n.authRemoteMethod = old.authRemoteMethod;
+    n.authenticated = true;
+    n.natLocal = old.natLocal;
+    n.natRemote = old.natRemote;
+    n.natFaked = old.natFaked;
+    n.peerFragmentation = old.peerFragmentation;
+    n.peerSignatureHashes = old.peerSignatureHashes;
+    n.peerVendorIds = old.peerVendorIds;
+    n.peerWindow = old.peerWindow;
+    n.peerFlexvpn = old.peerFlexvpn;
+    n.configAssigned = old.configAssigned;
+    n.configReceived = old.configReceived;
+    n.local = { ...old.local };
+    n.remote = { ...old.remote };
+    n.lastInbound = now;
+    old.configAssigned = undefined; // the pool lease moves with the session
+    old.replacedBy = n.id;
+    for (const c of [...old.children.values()]) {
+      old.children.delete(c.id);
+      c.ikeSaId = n.id;
+      n.children.set(c.id, c);
+      this.timers.cancel(`${old.timerPrefix}c${c.id}rekey`);
+      this.timers.cancel(`${old.timerPrefix}c${c.id}expire`);
+      n.armChildTimers(c, now);
+    }
+    for (const conn of this.connections.values()) if (conn.saId === old.id) conn.saId = n.id;
+    // Timers of the old SA (DPD, lifetime) stop; the new SA gets its own.
+    for (const t of ['dpd', 'ikerekey', 'ikeexpire', 'keepalive']) this.timers.cancel(`${old.timerPrefix}${t}`);
+    this.armIkeTimers(n, now);
+    // If the peer never deletes the old SA, drop it quietly after a while.
+    this.timers.set(`${old.timerPrefix}retire`, now + 30_000, (t) => old.destroy('replaced by rekey', t));
+    this.counter('ike-rekeyed');
+    n.emit('ike-rekeyed', `IKE SA rekeyed: ${hex(old.spiI)}_i ${hex(old.spiR)}_r -> ${hex(n.spiI)}_i ${hex(n.spiR)}_r, ${n.children.size} CHILD SA(s) moved`,
+      { old: old.id, oldSpiI: hex(old.spiI), oldSpiR: hex(old.spiR), spiI: hex(n.spiI), spiR: hex(n.spiR), children: [...n.children.keys()] });
+    this.act({ type: 'update-endpoints', ikeSaId: n.id, local: n.local, remote: n.remote, childIds: [...n.children.keys()] });
+  }
+
+  ikeSaGone(sa: IkeSa, reason: string, now: number): void {
+    if (sa.replacedBy !== undefined) return;
+    for (const c of this.connections.values()) {
+      if (c.saId !== sa.id) continue;
+      c.saId = undefined;
+      if (!c.config.auto || c.down) continue;
+      const delay = (c.config.retryDelay ?? 5) * 1000;
+      this.emit('info', `connection ${c.config.name}: IKE SA gone (${reason}), trying again in ${delay / 1000} s`, { data: { connection: c.config.name, reason } });
+      this.timers.set(`conn:${c.config.name}`, now + delay, (t) => {
+        if (!c.down && c.saId === undefined) this.initiate(c.config, t);
+      });
+    }
+  }
+
+  // ============================================================================ responder IKE_SA_INIT
+
+  private responderProposals(): ReturnType<typeof ikeProposalToWire>[] {
+    const policies: Ikev2Policy[] = this.settings.policies?.length
+      ? this.settings.policies
+      : (() => {
+        const fromProfiles = [...new Set(this.profiles.map((p) => p.policy))];
+        return fromProfiles.length ? fromProfiles : [defaultIkev2Policy()];
+      })();
+    return policies.flatMap((p) => p.proposals).map((p, i) => ikeProposalToWire(p, i + 1));
+  }
+
+  private respondToInit(header: IkeHeader, raw: Buffer, d: Datagram, key: string, now: number): void {
+    let payloads: Payload[];
+    try {
+      payloads = decodeMessage(raw).payloads;
+    } catch (e) {
+      this.dropParse(e, d, 'IKE_SA_INIT');
+      if (e instanceof IkeParseError && e.notify) {
+        const data = e.notify === NotifyType.UNSUPPORTED_CRITICAL_PAYLOAD && e.payloadType !== undefined ? Buffer.from([e.payloadType]) : undefined;
+        this.statelessReply(header, d, [mkNotify(e.notify, data)]);
+      }
+      return;
+    }
+    const peer = `${d.remote.address}:${d.remote.port}`;
+    // Logged here only when answered without state; an SA logs its own messages.
+    const logReceived = () => this.emit('message', `received IKE_SA_INIT request 0 [ ${payloadList(payloads)} ] from ${peer} (${raw.length} bytes)`, {
+      peer, data: { direction: 'in', exchange: 'IKE_SA_INIT', response: false, messageId: 0, payloads: payloadList(payloads), encrypted: false, bytes: raw.length, fragments: 1, spiI: hex(header.spiI), spiR: hex(header.spiR), stateless: true },
+    });
+    // Anti-clogging (RFC 7296 2.6): above the threshold of half-open SAs, no state without a cookie.
+    if (this.halfOpenInit.size >= this.settings.cookieThreshold) {
+      const n = noncePayload(payloads);
+      const c = notify(payloads, NotifyType.COOKIE);
+      if (!n || !c || !this.cookies.verify(c.data, n.data, d.remote.address, header.spiI, now)) {
+        logReceived();
+        this.counter('cookies-demanded');
+        if (c) this.counter('cookies-invalid');
+        const cookie = this.cookies.make(n?.data ?? Buffer.alloc(0), d.remote.address, header.spiI, now);
+        this.emit('cookie-demanded', `${this.halfOpenInit.size} half-open IKE SAs (threshold ${this.settings.cookieThreshold}): demanding a cookie from ${peer}`, { peer, data: { halfOpen: this.halfOpenInit.size, threshold: this.settings.cookieThreshold, invalid: !!c } });
+        this.statelessReply(header, d, [mkNotify(NotifyType.COOKIE, cookie)]);
+        return;
+      }
+      this.counter('cookies-accepted');
+    }
+    const pre = preflight(payloads, this.responderProposals());
+    if ('reject' in pre) {
+      logReceived();
+      this.counter(`ike-sa-init-rejected.${enumName(NotifyType, pre.notify)}`);
+      this.emit(pre.notify === NotifyType.INVALID_KE_PAYLOAD ? 'invalid-ke' : 'ike-failed', `IKE_SA_INIT from ${peer} answered ${enumName(NotifyType, pre.notify)}: ${pre.reason}`, { peer, data: { notify: enumName(NotifyType, pre.notify), reason: pre.reason } });
+      this.statelessReply(header, d, pre.reject);
+      return;
+    }
+    const sa = new IkeSa(this, this.nextIkeSaId(), false, Buffer.from(header.spiI), this.newIkeSpi(), { ...d.local }, { ...d.remote }, now, 'responder');
+    this.registerIkeSa(sa);
+    this.halfOpenInit.set(key, sa);
+    this.timers.set(`${sa.timerPrefix}halfopen`, now + this.settings.halfOpenTimeout * 1000, (t) => {
+      if (!sa.isEstablished) {
+        this.counter('half-open-timeouts');
+        sa.destroy(`not established within ${this.settings.halfOpenTimeout} s (half-open)`, t);
+      }
+    });
+    const shared: { preflight: Preflight } = { preflight: pre };
+    sa.receive(header, raw, d.remote, d.local, now, shared);
+  }
+
+  /** Answers an IKE_SA_INIT request without keeping any state (RFC 7296 2.6, 1.2). */
+  private statelessReply(req: IkeHeader, d: Datagram, payloads: Payload[]): void {
+    const msg = encodeMessage({
+      header: {
+        spiI: req.spiI, spiR: Buffer.alloc(8), nextPayload: 0, majorVersion: 2, minorVersion: 0, exchangeType: req.exchangeType,
+        initiator: false, response: true, version: false, messageId: req.messageId, length: 0,
+      },
+      payloads,
+    });
+    const data = d.local.port === 500 ? msg : Buffer.concat([NON_ESP_MARKER, msg]);
+    this.act({ type: 'send', datagram: { local: d.local, remote: d.remote, data } });
+    const peer = `${d.remote.address}:${d.remote.port}`;
+    this.emit('message', `sending IKE_SA_INIT response 0 [ ${payloadList(payloads)} ] to ${peer} (${msg.length} bytes, no state kept)`, {
+      peer, data: { direction: 'out', exchange: 'IKE_SA_INIT', response: true, messageId: req.messageId, payloads: payloadList(payloads), encrypted: false, bytes: msg.length, fragments: 1, spiI: hex(req.spiI), spiR: '0000000000000000', stateless: true },
+    });
+  }
+
+  private dropParse(e: unknown, d: Datagram, what: string): void {
+    const code = e instanceof IkeParseError ? e.code : 'ERROR';
+    this.counter(`drop.parse.${code}`);
+    this.emit('drop', `malformed ${what} from ${d.remote.address}:${d.remote.port} dropped: ${(e as Error).message}`, { peer: `${d.remote.address}:${d.remote.port}`, data: { reason: `parse.${code}` } });
+  }
+}
+
+export { NAT_T_PORT };

@@ -1,0 +1,51 @@
+// Which tasks make up each exchange. Initiator bundles are built by the engine's commands; the
+// responder side is chosen from the request by a list of factories, so a new exchange piece
+// (EAP, redirect, MOBIKE, resumption) is added here without touching the others.
+
+import { ExchangeType, PayloadType, ProtocolId } from '../constants.ts';
+import type { Payload, SaPayload } from '../message.ts';
+import type { IkeSa } from '../sa/ike-sa.ts';
+import type { Task } from '../sa/task.ts';
+import { IkeInitTask } from './ike-init.ts';
+import { FragmentationSupportTask, NatdTask, SignatureHashTask, VendorIdTask } from './ike-sa-init-notifies.ts';
+import { IkeAuthTask } from './ike-auth.ts';
+import { ConfigTask } from './ike-config.ts';
+import { ChildCreateTask } from './child-create.ts';
+import { WindowSizeTask } from './window-size.ts';
+import { IkeRekeyResponder } from './ike-rekey.ts';
+import { InformationalResponder } from './informational.ts';
+
+export function ikeSaInitTasks(): Task[] {
+  return [new IkeInitTask(), new NatdTask(), new FragmentationSupportTask(), new SignatureHashTask(), new VendorIdTask()];
+}
+
+export function ikeAuthTasks(childName?: string): Task[] {
+  return [new IkeAuthTask(), new ConfigTask(), new ChildCreateTask({ initial: true, name: childName }), new WindowSizeTask()];
+}
+
+export type PassiveTaskFactory = (sa: IkeSa, exchange: ExchangeType, payloads: Payload[]) => Task[] | undefined;
+
+const passiveFactories: PassiveTaskFactory[] = [
+  (_sa, ex) => (ex === ExchangeType.IKE_SA_INIT ? ikeSaInitTasks() : undefined),
+  (_sa, ex) => (ex === ExchangeType.IKE_AUTH ? ikeAuthTasks() : undefined),
+  (_sa, ex, p) => {
+    if (ex !== ExchangeType.CREATE_CHILD_SA) return undefined;
+    const sa = p.find((x) => x.type === PayloadType.SA) as SaPayload | undefined;
+    if (sa?.proposals[0]?.protocolId === ProtocolId.IKE) return [new IkeRekeyResponder()];
+    return [new ChildCreateTask({ initial: false })];
+  },
+  (_sa, ex) => (ex === ExchangeType.INFORMATIONAL ? [new InformationalResponder()] : undefined),
+];
+
+/** Adds a factory that is consulted before the built-in ones. */
+export function registerPassiveTasks(f: PassiveTaskFactory): void {
+  passiveFactories.unshift(f);
+}
+
+export function passiveTasks(sa: IkeSa, exchange: ExchangeType, payloads: Payload[]): Task[] {
+  for (const f of passiveFactories) {
+    const t = f(sa, exchange, payloads);
+    if (t) return t;
+  }
+  return [];
+}

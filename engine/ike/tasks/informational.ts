@@ -1,0 +1,41 @@
+// Responder side of INFORMATIONAL (RFC 7296 1.4): Delete of the IKE SA or of CHILD SAs, status and
+// error notifies (logged), and the empty request of a liveness check (answered empty).
+
+import { NotifyType, ProtocolId, enumName } from '../constants.ts';
+import type { ExchangeContext, Task, TaskResult } from '../sa/task.ts';
+import { DONE, afterResponse } from '../sa/task.ts';
+import { deletes, notifies } from '../payload-util.ts';
+import { answerChildDelete } from './child-delete.ts';
+import type { DeletePayload } from '../message.ts';
+
+export class InformationalResponder implements Task {
+  readonly name = 'informational';
+  private replies: DeletePayload[] = [];
+  private deleteIke = false;
+
+  processRequest(x: ExchangeContext): TaskResult {
+    const sa = x.sa;
+    for (const d of deletes(x.received)) {
+      if (d.protocolId === ProtocolId.IKE) {
+        this.deleteIke = true;
+      } else if (d.protocolId === ProtocolId.ESP || d.protocolId === ProtocolId.AH) {
+        const r = answerChildDelete(x, d);
+        if (r) this.replies.push(r);
+      }
+    }
+    for (const n of notifies(x.received)) {
+      sa.emit('notify', `peer sent notify ${enumName(NotifyType, n.notifyType)}${n.data.length ? ` (${n.data.length} bytes)` : ''} in INFORMATIONAL`, { notify: enumName(NotifyType, n.notifyType), data: n.data.toString('hex') });
+    }
+    if (!x.received.length) x.core.counter('dpd-answered');
+    return DONE;
+  }
+
+  buildResponse(x: ExchangeContext): void {
+    if (this.deleteIke) {
+      // Answer with an empty message, then the SA is gone (RFC 7296 1.4.1).
+      afterResponse(x, () => x.sa.destroy('deleted by peer', x.now));
+      return;
+    }
+    x.out.push(...this.replies);
+  }
+}
