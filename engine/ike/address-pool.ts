@@ -37,9 +37,12 @@ export class AddressPool {
     return Number(this.last - this.first + 1n);
   }
 
+  /** Addresses handed out (reserved ones not counted). */
   get inUse(): number {
-    return this.used.size;
+    return [...this.used.values()].filter((o) => !this.reserved.has(o)).length;
   }
+
+  private readonly reserved = new Set<string>();
 
   /** Allocates an address for `owner`; a preferred (previously held) address is honoured when free. */
   allocate(owner: string, preferred?: string): string | undefined {
@@ -61,6 +64,13 @@ export class AddressPool {
       }
     }
     return undefined;
+  }
+
+  /** Keeps an address out of the pool (the hub's own tunnel address, for instance). */
+  reserve(address: string, owner = 'reserved'): void {
+    if (ipFamily(address) !== this.family) return;
+    this.used.set(address, owner);
+    this.reserved.add(owner);
   }
 
   release(address: string): void {

@@ -414,23 +414,29 @@ export class IkeEngine implements EngineCore {
     if (sa.natLocal && !sa.natFaked && s.natKeepalive > 0) this.armKeepalive(sa, now);
   }
 
+  /**
+   * Liveness checks (RFC 7296 2.4): when nothing protected arrived for `interval` seconds, send an
+   * empty INFORMATIONAL (periodic), or only if we sent traffic meanwhile (on-demand).
+   */
   private armDpd(sa: IkeSa, now: number): void {
     const dpd = sa.profile!.dpd!;
-    const last = Math.max(sa.lastInbound, sa.lastInboundTraffic);
-    const at = Math.max(now, last) + dpd.interval * 1000;
-    this.timers.set(`${sa.timerPrefix}dpd`, at, (t) => {
+    const interval = dpd.interval * 1000;
+    const quietSince = () => Math.max(sa.lastInbound, sa.lastInboundTraffic);
+    const schedule = (at: number) => this.timers.set(`${sa.timerPrefix}dpd`, at, check);
+    const check = (t: number) => {
       if (!sa.isEstablished) return;
-      const quiet = Math.max(sa.lastInbound, sa.lastInboundTraffic);
-      if (t - quiet >= dpd.interval * 1000) {
-        const wanted = dpd.mode === 'periodic' || sa.lastOutboundTraffic > quiet;
-        if (wanted && !sa.hasOutstanding(ExchangeType.INFORMATIONAL)) {
-          sa.queueExchange(ExchangeType.INFORMATIONAL, [new DpdTask()], t, { dpd: true });
-        }
-        this.timers.set(`${sa.timerPrefix}dpd`, t + dpd.interval * 1000, () => this.armDpd(sa, t + dpd.interval * 1000));
+      const quiet = quietSince();
+      if (t - quiet < interval) {
+        schedule(quiet + interval);
         return;
       }
-      this.armDpd(sa, t);
-    });
+      const wanted = dpd.mode === 'periodic' || sa.lastOutboundTraffic > quiet;
+      if (wanted && !sa.hasOutstanding(ExchangeType.INFORMATIONAL)) {
+        sa.queueExchange(ExchangeType.INFORMATIONAL, [new DpdTask()], t, { dpd: true });
+      }
+      schedule(t + interval);
+    };
+    schedule(Math.max(now, quietSince()) + interval);
   }
 
   private armKeepalive(sa: IkeSa, now: number): void {

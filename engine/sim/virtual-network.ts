@@ -28,8 +28,11 @@ interface InFlight {
   d: Datagram;
 }
 
+/** Virtual time starts at a fixed wall-clock instant so certificate validity checks mean something. */
+export const SIM_EPOCH = Date.UTC(2026, 0, 1);
+
 export class VirtualNetwork {
-  now = 0;
+  now = SIM_EPOCH;
   latency = 1; // ms
   readonly nodes: SimNode[] = [];
   private inflight: InFlight[] = [];

@@ -98,6 +98,7 @@ export class ConfigTask implements Task {
     const owner = `${sa.remoteId?.value ?? sa.remote.address}#${sa.id}`;
     if (wants.has(CfgAttr.INTERNAL_IP4_ADDRESS) && policy.pool) {
       const pool = x.core.pools.get(`${sa.profile!.name}/v4`, policy.pool);
+      if (policy.routeSetInterface) pool.reserve(policy.routeSetInterface, 'route set interface');
       const a = pool.allocate(owner);
       if (a) {
         assigned.address4 = a;
