@@ -267,7 +267,7 @@ test('NAT traversal through a NAT router: detection, float to 4500, and the resp
   t.false(hubView().nat.local);
   t.true(p.spoke.engine.ikeSas()[0]!.nat.local, 'spoke knows it is behind a NAT');
   t.is(hubView().remote.address, NAT_ADDR);
-  t.is(hubView().remote.port, map.get(4500));
+  t.is(hubView().remote.port, map.get(4500)!);
   // Rebinding: the NAT forgets its mappings; the next packet from 4500 gets a new outer port.
   map.clear();
   natPort = 50001;

@@ -514,7 +514,7 @@ export class IkeSa {
       const suite = { encr: this.suite.encr, encrKeyBits: this.suite.encrKeyBits, integ: this.suite.integ };
       if (header.nextPayload === PayloadType.SK) {
         const r = openSk(suite, this.receiverKeys(), raw, 28);
-        return decodePayloads(r.innerFirstPayload, r.plaintext);
+        return decodePayloads(r.innerFirstPayload, r.plaintext, { inner: true });
       }
       const f = openSkf(suite, this.receiverKeys(), raw, 28);
       this.stats.fragmentsReceived++;
@@ -549,7 +549,7 @@ export class IkeSa {
     this.core.timers.cancel(`${this.timerPrefix}frag${key}`);
     const all = Buffer.concat([...Array(set.total).keys()].map((i) => set!.parts.get(i + 1)!));
     this.emit('reassembled', `reassembled message ${header.messageId} from ${set.total} fragments (${all.length} bytes)`, { messageId: header.messageId, fragments: set.total, bytes: all.length });
-    return decodePayloads(set.innerFirst, all);
+    return decodePayloads(set.innerFirst, all, { inner: true });
   }
 
   private transmit(datagrams: Buffer[], to?: Endpoint): void {
