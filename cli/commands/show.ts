@@ -1,0 +1,90 @@
+// `flexlab show NODE ...`: the state of an IPsec node's daemon the way IOS show commands print it,
+// or as JSON (`--json`) for scripts and assertions.
+//   flexlab show hub ikev2 sa [detail]    (also: crypto ikev2 sa)
+//   flexlab show hub ipsec sa
+//   flexlab show hub session [detail]
+//   flexlab show hub status | counters | events | pools
+
+import type { Command } from 'commander';
+import { UserError } from '../errors.ts';
+import { labFromOptions } from '../lab-cli.ts';
+import { controlPathOf } from '../../engine/daemon/daemon.ts';
+import { controlRequest } from '../../engine/daemon/control.ts';
+import { showIkev2Sa, showIpsecSa, showSession } from '../../reports/show.ts';
+import type { SessionView } from '../../reports/show.ts';
+
+const VIEWS = ['ikev2 sa [detail]', 'ipsec sa', 'session [detail]', 'status', 'counters', 'events', 'pools'];
+
+export async function nodeControlPath(opts: { name?: string; topo?: string }, node: string): Promise<string> {
+  const lab = labFromOptions(opts);
+  lab.node(node); // throws a readable error for an unknown node
+  return controlPathOf(lab.state.dir, node);
+}
+
+export function register(program: Command): void {
+  program
+    .command('show')
+    .description(`show the state of an IPsec node: ${VIEWS.join(' | ')}`)
+    .argument('<node>', 'node name')
+    .argument('<what...>', 'view, e.g. "ikev2 sa detail", "ipsec sa", "session detail"')
+    .option('--name <lab>', 'lab name (default: the only deployed lab)')
+    .option('-t, --topo <file>', 'topology file naming the lab')
+    .option('--json', 'structured output')
+    .action(async (node: string, what: string[], opts: { name?: string; topo?: string; json?: boolean }) => {
+      const words = what.map((w) => w.toLowerCase()).filter((w) => w !== 'crypto');
+      const path = await nodeControlPath(opts, node);
+      const detail = words.includes('detail') || words.includes('detailed');
+      const key = words.filter((w) => w !== 'detail' && w !== 'detailed').join(' ');
+      const print = (text: string, data: unknown) => console.log(opts.json ? JSON.stringify(data, null, 2) : text);
+      switch (key) {
+        case 'ikev2 sa': {
+          const sas = await controlRequest<SessionView[]>(path, 'ike-sas');
+          return print(showIkev2Sa(sas, detail), sas);
+        }
+        case 'ipsec sa': {
+          const sas = await controlRequest<SessionView[]>(path, 'ike-sas');
+          return print(showIpsecSa(sas), sas.flatMap((s) => s.children));
+        }
+        case 'session': {
+          const sas = await controlRequest<SessionView[]>(path, 'ike-sas');
+          return print(showSession(sas, detail), sas);
+        }
+        case 'status': case 'counters': case 'pools': {
+          const r = await controlRequest(path, key);
+          return console.log(JSON.stringify(r, null, 2));
+        }
+        case 'events': {
+          const r = await controlRequest<Array<{ time: number; type: string; text: string }>>(path, 'events');
+          return print(r.map((e) => `${new Date(e.time).toISOString()} [${e.type}] ${e.text}`).join('\n'), r);
+        }
+        default:
+          throw new UserError(`unknown view "${what.join(' ')}"; try one of: ${VIEWS.join(', ')}`);
+      }
+    });
+
+  program
+    .command('clear')
+    .description('clear the IKE and IPsec SAs of a node (IOS: clear crypto session)')
+    .argument('<node>', 'node name')
+    .option('--name <lab>', 'lab name')
+    .action(async (node: string, opts: { name?: string }) => {
+      const r = await controlRequest(await nodeControlPath(opts, node), 'clear');
+      console.log(JSON.stringify(r));
+    });
+
+  program
+    .command('ike')
+    .description('drive a node\'s IKE: initiate | terminate [ID] | rekey [ID] [--child] | dpd [ID]')
+    .argument('<node>', 'node name')
+    .argument('<action>', 'initiate, terminate, rekey or dpd')
+    .argument('[id]', 'IKE SA id (default: all)')
+    .option('--child', 'rekey the CHILD SAs instead of the IKE SA')
+    .option('--name <lab>', 'lab name')
+    .action(async (node: string, action: string, id: string | undefined, opts: { name?: string; child?: boolean }) => {
+      if (!['initiate', 'terminate', 'rekey', 'dpd'].includes(action)) throw new UserError(`unknown action "${action}": initiate, terminate, rekey or dpd`);
+      const args: Record<string, unknown> = id !== undefined ? { ikeSaId: Number(id) } : {};
+      if (opts.child) args.child = true;
+      const r = await controlRequest(await nodeControlPath(opts, node), action, args);
+      console.log(JSON.stringify(r));
+    });
+}

@@ -1,0 +1,287 @@
+// The node daemon: the I/O shell around the sans-IO IKE core. It owns the UDP sockets (500 and
+// 4500), the wall-clock timer, the data plane (TUN + ESP), the event log and key tables, and the
+// control socket; it performs every action the core returns. Role specifics (a spoke's tunnel
+// interface, a hub's per-session virtual-access interfaces, their addresses and routes) are here.
+
+import dgram from 'node:dgram';
+import { join } from 'node:path';
+import { IkeEngine } from '../ike/engine.ts';
+import type { Action, ChildSaInstall, Endpoint } from '../ike/actions.ts';
+import { ikev2DecryptionTableLine } from '../ike/keyexport.ts';
+import { NativeUdpSocket } from '../esp/udp-socket.ts';
+import { buildRoleSetup } from '../roles/config.ts';
+import type { DaemonInput, RoleSetup } from '../roles/config.ts';
+import { DataPlane } from './dataplane.ts';
+import type { Tunnel } from './dataplane.ts';
+import { EventLog } from './event-log.ts';
+import { ControlServer } from './control.ts';
+import type { IkeSaView } from '../ike/sa/ike-sa.ts';
+
+export interface DaemonOptions {
+  quiet?: boolean;
+  /** Control socket path (default <stateDir>/<node>.sock). */
+  controlPath?: string;
+}
+
+export function controlPathOf(stateDir: string, node: string): string {
+  return join(stateDir, `${node}.sock`);
+}
+
+export class NodeDaemon {
+  readonly setup: RoleSetup;
+  readonly engine: IkeEngine;
+  readonly log: EventLog;
+  readonly control: ControlServer;
+  private dataplane!: DataPlane;
+  private udp500!: dgram.Socket;
+  private udp4500!: NativeUdpSocket;
+  private timer?: NodeJS.Timeout;
+  private timerAt = Infinity;
+  private trafficTimer?: NodeJS.Timeout;
+  private vaCounter = 0;
+  private readonly startedAt = Date.now();
+  private stopping = false;
+
+  constructor(readonly input: DaemonInput, private readonly opts: DaemonOptions = {}) {
+    this.setup = buildRoleSetup(input);
+    this.log = new EventLog(input.node, input.outDir, opts.quiet);
+    this.engine = new IkeEngine({ name: input.node, profiles: this.setup.profiles, settings: this.setup.settings, now: Date.now() });
+    this.control = new ControlServer(opts.controlPath ?? controlPathOf(input.stateDir, input.node));
+  }
+
+  async start(): Promise<void> {
+    const addr = this.setup.localAddress;
+    this.udp4500 = NativeUdpSocket.open(addr, 4500, { rcvbuf: 4 << 20, sndbuf: 4 << 20 });
+    this.udp500 = dgram.createSocket({ type: addr.includes(':') ? 'udp6' : 'udp4' });
+    this.udp500.on('message', (data, rinfo) => this.ikeIn(data, { address: rinfo.address, port: rinfo.port }, 500));
+    this.udp500.on('error', (e) => this.log.info('info', `UDP 500: ${e.message}`));
+    await new Promise<void>((resolve, reject) => {
+      this.udp500.once('error', reject);
+      this.udp500.bind(500, addr, () => resolve());
+    });
+    this.dataplane = new DataPlane(this.udp4500, this.log, {
+      onLifetime: (childId, kind) => {
+        this.engine.childSaExpired(childId, kind, Date.now());
+        this.pump();
+      },
+      onIke: (data, from) => this.ikeIn(data, from, 4500),
+    });
+    if (this.setup.role === 'spoke') {
+      const conn = this.setup.connection!;
+      const t = this.setup.tunnel!;
+      this.dataplane.tunnel({ key: conn.name, ifname: t.interface, mtu: t.mtu, persistent: true }, conn.local, conn.remote);
+    }
+    this.registerControl();
+    await this.control.listen();
+    this.log.info('info', `daemon started: ${this.setup.role} on ${addr} (IKE 500/4500), ${this.setup.profiles.length} profile(s)`, {
+      role: this.setup.role, address: addr, profiles: this.setup.profiles.map((p) => p.name),
+    });
+    if (this.setup.connection?.auto) this.engine.initiate(this.setup.connection, Date.now());
+    this.trafficTimer = setInterval(() => {
+      const now = Date.now();
+      for (const t of this.dataplane.takeTraffic()) this.engine.noteTraffic(t.ikeSaId, t.inbound, t.outbound, now);
+    }, 500);
+    this.pump();
+  }
+
+  /** Deletes every IKE SA (the peers are told), then closes everything. */
+  async stop(graceful = true): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (graceful) {
+      const now = Date.now();
+      for (const sa of this.engine.ikeSas(now)) if (sa.status === 'READY') this.engine.deleteIke(sa.id, now, 'daemon stopping');
+      this.pump();
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    clearTimeout(this.timer);
+    clearInterval(this.trafficTimer);
+    this.dataplane?.closeAll();
+    this.udp500?.close();
+    this.udp4500?.close();
+    this.control.close();
+    this.log.info('info', 'daemon stopped');
+  }
+
+  private ikeIn(data: Buffer, from: Endpoint, port: number): void {
+    this.engine.handleDatagram({ local: { address: this.setup.localAddress, port }, remote: from, data }, Date.now());
+    this.pump();
+  }
+
+  /** Performs the core's actions and re-arms the single wall-clock timer. */
+  pump(): void {
+    for (let i = 0; i < 100; i++) {
+      const actions = this.engine.pollActions();
+      if (!actions.length) break;
+      for (const a of actions) this.perform(a);
+    }
+    const next = this.engine.pollTimeout();
+    if (next === undefined) {
+      clearTimeout(this.timer);
+      this.timerAt = Infinity;
+      return;
+    }
+    if (next === this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => {
+      this.timerAt = Infinity;
+      this.engine.handleTimeout(Date.now());
+      this.pump();
+    }, Math.max(0, next - Date.now()));
+  }
+
+  private perform(a: Action): void {
+    switch (a.type) {
+      case 'send': {
+        const d = a.datagram;
+        if (d.local.port === 500) this.udp500.send(d.data, d.remote.port, d.remote.address);
+        else this.udp4500.send(d.data, d.remote.address, d.remote.port);
+        break;
+      }
+      case 'install-child': this.installChild(a.child); break;
+      case 'activate-outbound': {
+        const t = this.dataplane.tunnelOfChild(a.childId);
+        if (t) this.dataplane.activate(t, a.childId);
+        break;
+      }
+      case 'remove-child': this.dataplane.remove(a.childId); break;
+      case 'update-endpoints': this.dataplane.updateEndpoints(a.ikeSaId, a.local, a.remote); break;
+      case 'ike-keys': this.log.appendKeys('ikev2_decryption_table', [ikev2DecryptionTableLine(a.keys)]); break;
+      case 'aaa-request': break;
+      case 'event': {
+        this.log.write(a.event);
+        this.control.broadcast({ event: { ...a.event, node: this.input.node } });
+        const e = a.event;
+        if (e.type === 'ike-rekeyed' && e.data && e.ikeSaId !== undefined) this.dataplane.rekeyedIkeSa(e.data.old as number, e.ikeSaId);
+        if (e.type === 'ike-deleted' && e.ikeSaId !== undefined && e.data?.replacedBy === undefined) {
+          const t = this.dataplane.tunnelOfIkeSa(e.ikeSaId);
+          if (t) void this.tunnelDown(t);
+        }
+        break;
+      }
+    }
+  }
+
+  private installChild(c: ChildSaInstall): void {
+    let t: Tunnel | undefined;
+    if (this.setup.role === 'spoke') {
+      const conn = this.setup.connection!;
+      t = this.dataplane.tunnels.get(conn.name);
+    } else {
+      t = this.dataplane.tunnelOfIkeSa(c.ikeSaId);
+      if (!t) {
+        // FlexVPN server: a virtual-access interface per session, cloned from the template.
+        const n = ++this.vaCounter;
+        const tpl = this.setup.template!;
+        t = this.dataplane.tunnel({ key: `session:${c.ikeSaId}:${n}`, ifname: `${tpl.prefix}${n}`, mtu: tpl.mtu, persistent: false }, c.local, c.remote);
+      }
+    }
+    if (!t) return;
+    const wasEmpty = t.children.size === 0;
+    this.dataplane.install(t, c);
+    if (wasEmpty || !t.up) void this.tunnelUp(t, c);
+  }
+
+  private async tunnelUp(t: Tunnel, c: ChildSaInstall): Promise<void> {
+    const sa = this.engine.ikeSa(c.ikeSaId)?.view(Date.now());
+    const addresses: string[] = [];
+    const routes = new Set<string>(DataPlane.selectorRoutes(c));
+    if (this.setup.role === 'spoke') {
+      const tcfg = this.setup.tunnel!;
+      const addr = tcfg.address === 'negotiated' ? sa?.receivedConfig?.address4 : tcfg.address;
+      if (addr) addresses.push(addr.includes('/') ? addr : `${addr}/32`);
+      if (tcfg.routeAccept) for (const r of sa?.receivedConfig?.subnets ?? []) routes.add(r);
+      for (const r of tcfg.routes) routes.add(r);
+    } else {
+      const tpl = this.setup.template!;
+      if (tpl.address) addresses.push(tpl.address.includes('/') ? tpl.address.replace(/\/\d+$/, '/32') : `${tpl.address}/32`);
+      const assigned = sa?.assignedConfig;
+      if (assigned?.address4) routes.add(`${assigned.address4}/32`);
+      if (tpl.routeAccept) for (const r of assigned?.peerSubnets ?? []) routes.add(r);
+    }
+    await this.dataplane.configure(t, addresses, [...routes]);
+    this.log.info('info', `%LINEPROTO-5-UPDOWN: Line protocol on Interface ${t.ifname}, changed state to up (${addresses.join(', ') || 'no address'}; routes ${[...routes].join(', ') || 'none'})`,
+      { interface: t.ifname, addresses, routes: [...routes], ikeSaId: c.ikeSaId, event: 'tunnel-up' });
+  }
+
+  private async tunnelDown(t: Tunnel): Promise<void> {
+    this.log.info('info', `%LINEPROTO-5-UPDOWN: Line protocol on Interface ${t.ifname}, changed state to down`, { interface: t.ifname, event: 'tunnel-down' });
+    await this.dataplane.down(t);
+  }
+
+  // ------------------------------------------------------------------------------- control API
+
+  /** IKE SAs with data-plane counters merged into each CHILD SA. */
+  ikeSas(): Array<IkeSaView & { interface?: string }> {
+    const now = Date.now();
+    return this.engine.ikeSas(now).filter((s) => s.state !== 'DELETED').map((s) => ({
+      ...s,
+      interface: this.dataplane.tunnelOfIkeSa(s.id)?.ifname,
+      children: s.children.map((c) => ({ ...c, counters: this.dataplane.childCounters(c.id) })),
+    }));
+  }
+
+  private registerControl(): void {
+    const now = () => Date.now();
+    const done = <T>(v: T) => {
+      this.pump();
+      return v;
+    };
+    this.control
+      .on('status', () => ({
+        node: this.input.node, lab: this.input.lab, kind: this.input.kind, role: this.setup.role, pid: process.pid,
+        uptime: Math.floor((now() - this.startedAt) / 1000), localAddress: this.setup.localAddress,
+        ikeSas: this.engine.ikeSas().filter((s) => s.status === 'READY').length,
+        childSas: this.engine.ikeSas().reduce((n, s) => n + s.children.length, 0),
+        tunnels: [...this.dataplane.tunnels.values()].map((t) => ({ interface: t.ifname, up: t.up, ikeSaId: t.ikeSaId, addresses: t.addresses, routes: t.routes, peer: `${t.remote.address}:${t.remote.port}` })),
+        connections: this.engine.connectionStates(),
+      }))
+      .on('ike-sas', () => this.ikeSas())
+      .on('child-sas', () => this.ikeSas().flatMap((s) => s.children.map((c) => ({ ...c, ikeSaId: s.id, peer: s.remote, local: s.local, nat: s.nat }))))
+      .on('counters', () => ({
+        ike: this.engine.counterSnapshot(), esp: this.dataplane.dropCounters(),
+        udp4500: this.udp4500.stats, tunnels: Object.fromEntries([...this.dataplane.tunnels.values()].map((t) => [t.ifname, t.tun.stats])),
+      }))
+      .on('events', (args) => {
+        const since = typeof args.since === 'number' ? args.since : 0;
+        return this.log.recent.filter((e) => e.time >= since);
+      })
+      .on('initiate', (args) => {
+        const conn = this.setup.connection;
+        if (!conn) throw new Error(`${this.input.node} is a ${this.setup.role} and initiates nothing`);
+        if (args.connection && args.connection !== conn.name) throw new Error(`no connection "${args.connection}" (this node has ${conn.name})`);
+        return done({ ikeSaId: this.engine.initiate(conn, now()) });
+      })
+      .on('terminate', (args) => {
+        const ids = args.ikeSaId !== undefined ? [Number(args.ikeSaId)] : this.engine.ikeSas().map((s) => s.id);
+        for (const id of ids) this.engine.deleteIke(id, now(), 'terminated by command');
+        return done({ terminated: ids });
+      })
+      .on('clear', () => {
+        // IOS `clear crypto session`: every SA goes (a spoke with connect auto comes back).
+        const ids = this.engine.ikeSas().map((s) => s.id);
+        for (const id of ids) this.engine.deleteIke(id, now(), 'cleared');
+        return done({ cleared: ids });
+      })
+      .on('rekey', (args) => {
+        if (args.childId !== undefined) return done({ ok: this.engine.rekeyChild(Number(args.childId), now()) });
+        const ids = args.ikeSaId !== undefined ? [Number(args.ikeSaId)] : this.engine.ikeSas().map((s) => s.id);
+        if (args.child) {
+          const children = this.engine.ikeSas().filter((s) => ids.includes(s.id)).flatMap((s) => s.children.map((c) => c.id));
+          return done({ rekeyed: children.filter((c) => this.engine.rekeyChild(c, now())) });
+        }
+        return done({ rekeyed: ids.filter((id) => this.engine.rekeyIke(id, now())) });
+      })
+      .on('dpd', (args) => {
+        const ids = args.ikeSaId !== undefined ? [Number(args.ikeSaId)] : this.engine.ikeSas().map((s) => s.id);
+        return done({ sent: ids.filter((id) => this.engine.dpd(id, now())) });
+      })
+      .on('connection-down', (args) => {
+        const name = (args.connection as string | undefined) ?? this.setup.connection?.name;
+        if (name) this.engine.connectionDown(name, now());
+        return done({ down: name });
+      })
+      .on('pools', () => this.engine.pools.all().map((p) => ({ name: p.name, size: p.size, inUse: p.inUse, leases: p.leases() })));
+  }
+}

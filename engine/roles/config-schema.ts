@@ -1,0 +1,194 @@
+// JSON Schema of the `config` block of our IPsec node kinds (flexvpn-hub, flexvpn-spoke, and the
+// clients built on them). Keys read like the IOS objects they stand for; everything is optional and
+// the IOS smart defaults fill the gaps (F-CORE-12). The lab loader validates with it, so a typo is
+// reported with file, line and path like any other topology error.
+
+const identity = {
+  type: 'object',
+  description: 'An IKE identity: exactly one of address, fqdn, email, key-id, dn.',
+  properties: {
+    address: { type: 'string' }, fqdn: { type: 'string' }, email: { type: 'string' }, 'key-id': { type: 'string' }, dn: { type: 'string' },
+  },
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+};
+
+const identityMatch = {
+  description: '`match identity remote`: "any", or one identity (with `domain: true` for fqdn/email suffix matching).',
+  oneOf: [
+    { const: 'any' },
+    {
+      type: 'object',
+      properties: {
+        address: { type: 'string' }, fqdn: { type: 'string' }, email: { type: 'string' }, 'key-id': { type: 'string' }, dn: { type: 'string' },
+        domain: { type: 'boolean' },
+      },
+      additionalProperties: false,
+      minProperties: 1,
+    },
+  ],
+};
+
+const authMethod = { enum: ['pre-share', 'rsa-sig', 'ecdsa-sig', 'eap'] };
+
+const ikeAlgorithms = {
+  encryption: { enum: ['aes-cbc-128', 'aes-cbc-192', 'aes-cbc-256', 'aes-gcm-128', 'aes-gcm-256', '3des'] },
+  integrity: { enum: ['md5', 'sha1', 'sha256', 'sha384', 'sha512'] },
+  group: { enum: [2, 5, 14, 15, 16, 19, 20, 21, 31] },
+};
+
+const listOf = (item: object) => ({ oneOf: [item, { type: 'array', items: item, minItems: 1 }] });
+
+export const profileProperties: Record<string, object> = {
+  identity: { ...identity, description: '`identity local`: default the address of the IKE interface' },
+  'match-identity-remote': { type: 'array', items: identityMatch, minItems: 1, description: 'default: any' },
+  authentication: {
+    type: 'object',
+    properties: { local: authMethod, remote: listOf(authMethod) },
+    additionalProperties: false,
+    description: 'default: pre-share both ways (rsa-sig when a certificate is configured)',
+  },
+  'pre-shared-key': { type: 'string', description: 'a keyring with one entry for any peer' },
+  keyring: {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        name: { type: 'string' }, address: { type: 'string' }, identity,
+        'pre-shared-key': { type: 'string' }, local: { type: 'string' }, remote: { type: 'string' },
+      },
+      additionalProperties: false,
+    },
+  },
+  pki: {
+    type: 'object',
+    description: 'PEM files, relative to the topology file',
+    properties: {
+      certificate: { type: 'string' }, key: { type: 'string' },
+      chain: { type: 'array', items: { type: 'string' } }, ca: listOf({ type: 'string' }),
+    },
+    additionalProperties: false,
+  },
+  proposals: {
+    type: 'array',
+    description: '`crypto ikev2 proposal` objects, in preference order (default: the smart default proposal)',
+    items: {
+      type: 'object',
+      required: ['encryption', 'group'],
+      properties: {
+        name: { type: 'string' },
+        encryption: listOf(ikeAlgorithms.encryption), integrity: listOf(ikeAlgorithms.integrity),
+        prf: listOf(ikeAlgorithms.integrity), group: listOf(ikeAlgorithms.group),
+      },
+      additionalProperties: false,
+    },
+  },
+  'transform-sets': {
+    type: 'array',
+    description: '`crypto ipsec transform-set` objects (default: esp-aes esp-sha-hmac)',
+    items: {
+      oneOf: [
+        { type: 'string', description: 'e.g. "esp-aes 256 esp-sha256-hmac" or "esp-gcm 256"' },
+        { type: 'object', required: ['esp'], properties: { name: { type: 'string' }, esp: { type: 'string' }, mode: { enum: ['tunnel', 'transport'] } }, additionalProperties: false },
+      ],
+    },
+  },
+  pfs: { enum: [2, 5, 14, 15, 16, 19, 20, 21, 31], description: '`set pfs groupN` for CHILD SA rekeys' },
+  lifetime: { type: 'integer', minimum: 0, description: 'IKE SA lifetime in seconds (default 86400)' },
+  'ipsec-lifetime': {
+    type: 'object',
+    properties: { seconds: { type: 'integer', minimum: 0 }, kilobytes: { type: 'integer', minimum: 0 } },
+    additionalProperties: false,
+  },
+  'replay-window': { type: 'integer', minimum: 0, maximum: 4096 },
+  dpd: {
+    type: 'object',
+    required: ['interval'],
+    properties: {
+      interval: { type: 'number', exclusiveMinimum: 0 }, retries: { type: 'integer', minimum: 1 },
+      'retry-interval': { type: 'number', exclusiveMinimum: 0 }, mode: { enum: ['periodic', 'on-demand'] },
+    },
+    additionalProperties: false,
+  },
+  'traffic-selectors': {
+    type: 'object',
+    description: 'what the CHILD SA protects (default any/any: routing decides, as with an IPsec VTI)',
+    properties: { local: listOf({ type: 'string' }), remote: listOf({ type: 'string' }) },
+    additionalProperties: false,
+  },
+  'vendor-ids': { type: 'array', items: { type: 'string' }, description: 'hex, or text in quotes' },
+};
+
+export const engineProperties: Record<string, object> = {
+  fragmentation: {
+    type: 'object', properties: { mtu: { type: 'integer', minimum: 68, maximum: 65535 } }, additionalProperties: false,
+    description: '`crypto ikev2 fragmentation mtu N` (RFC 7383)',
+  },
+  window: { type: 'integer', minimum: 1, maximum: 64 },
+  'nat-keepalive': { type: 'number', minimum: 0 },
+  'cookie-threshold': { type: 'integer', minimum: 0 },
+  retransmit: {
+    type: 'object',
+    properties: { timeout: { type: 'number', exclusiveMinimum: 0 }, base: { type: 'number', minimum: 1 }, tries: { type: 'integer', minimum: 0 } },
+    additionalProperties: false,
+  },
+  'force-encapsulation': { type: 'boolean', description: 'fake NAT detection so ESP always runs in UDP 4500 (default true: no kernel ESP here)' },
+  'listen-interface': { type: 'string', description: 'interface whose address IKE uses (default: the first interface with an address)' },
+};
+
+const tunnel = {
+  type: 'object',
+  properties: {
+    interface: { type: 'string', maxLength: 15 },
+    address: { type: 'string', description: '"negotiated" (config mode) or an address/prefix' },
+    mtu: { type: 'integer', minimum: 576, maximum: 9000 },
+  },
+  additionalProperties: false,
+};
+
+export const spokeProperties: Record<string, object> = {
+  peer: { type: 'string', description: 'the hub address (`peer 1 ADDRESS`)' },
+  'peer-port': { type: 'integer', minimum: 1, maximum: 65535 },
+  connect: { enum: ['auto', 'manual'], description: 'default auto' },
+  'retry-delay': { type: 'number', minimum: 0 },
+  tunnel,
+  'route-set': { type: 'array', items: { type: 'string' }, description: 'subnets announced to the hub (`route set access-list`)' },
+  'route-accept': { type: 'boolean', description: 'install routes the hub pushes (default true)' },
+  routes: { type: 'array', items: { type: 'string' }, description: 'prefixes routed into the tunnel in any case' },
+};
+
+export const hubProperties: Record<string, object> = {
+  'virtual-template': {
+    type: 'object',
+    properties: {
+      'interface-prefix': { type: 'string', maxLength: 10 },
+      address: { type: 'string', description: 'the hub tunnel address (`ip unnumbered` source), pushed as /32 with route set interface' },
+      mtu: { type: 'integer', minimum: 576, maximum: 9000 },
+    },
+    additionalProperties: false,
+  },
+  pool: { type: 'string', description: '`ip local pool`: a prefix or "first-last"' },
+  'pool-ipv6': { type: 'string' },
+  'route-set': { type: 'array', items: { type: 'string' }, description: 'prefixes pushed to clients' },
+  'route-set-interface': { type: 'boolean', description: 'push the hub tunnel address as a /32 (default true)' },
+  'route-accept': { type: 'boolean', description: 'install routes announced by clients (default true)' },
+  dns: listOf({ type: 'string' }),
+  wins: listOf({ type: 'string' }),
+  'default-domain': { type: 'string' },
+  'split-dns': { type: 'array', items: { type: 'string' } },
+  profiles: {
+    type: 'array',
+    description: 'several `crypto ikev2 profile` objects, matched by the peer identity in order',
+    items: { type: 'object', properties: { name: { type: 'string' }, ...profileProperties }, additionalProperties: false },
+  },
+};
+
+export function kindConfigSchema(role: 'hub' | 'spoke'): object {
+  return {
+    type: 'object',
+    properties: { ...profileProperties, ...engineProperties, ...(role === 'hub' ? hubProperties : spokeProperties) },
+    additionalProperties: false,
+    ...(role === 'spoke' ? { required: ['peer'] } : {}),
+  };
+}

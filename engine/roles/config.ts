@@ -1,0 +1,266 @@
+// Maps the `config` block of an IPsec node (validated against config-schema.ts) onto the IKE core's
+// objects: profiles, keyrings, proposals, transform sets, engine settings, and the role's own
+// parameters (a spoke's tunnel interface and peer, a hub's virtual template and pool).
+
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { X509Certificate } from 'node:crypto';
+import {
+  DEFAULT_IKE_LIFETIME, defaultIkev2Policy, defaultIpsecProfile, parseTransformSet,
+} from '../ike/config.ts';
+import type {
+  ConfigModePolicy, DpdConfig, Identity, IdentityMatch, Ikev2Profile, Ikev2Proposal, IkeEngineSettings, Keyring,
+  LocalAuthMethod, RemoteAuthMethod, TransformSet,
+} from '../ike/config.ts';
+import type { ConnectionConfig } from '../ike/engine.ts';
+import { loadPemCertificates, loadPemPrivateKey } from '../ike/crypto/certs.ts';
+import { tsFromCidr } from '../ike/traffic-selectors.ts';
+import { ipFamily } from '../util/ip.ts';
+
+/** What the lab hands a daemon: the node, its kind's role and config, and where things live. */
+export interface DaemonInput {
+  lab: string;
+  node: string;
+  kind: string;
+  role: 'hub' | 'spoke';
+  config: Record<string, unknown>;
+  /** Directory of the topology file (relative PKI paths are resolved from it). */
+  baseDir: string;
+  stateDir: string;
+  outDir: string;
+  interfaces: Array<{ name: string; addresses: Array<{ family: 4 | 6; address: string; prefix: number }> }>;
+}
+
+export interface TunnelSetup {
+  interface: string;
+  /** "negotiated" (from the configuration reply) or "address/prefix". */
+  address: string;
+  mtu: number;
+  routeAccept: boolean;
+  routes: string[];
+}
+
+export interface TemplateSetup {
+  prefix: string;
+  address?: string;
+  mtu: number;
+  routeAccept: boolean;
+}
+
+export interface RoleSetup {
+  role: 'hub' | 'spoke';
+  profiles: Ikev2Profile[];
+  settings: Partial<IkeEngineSettings>;
+  localAddress: string;
+  connection?: ConnectionConfig;
+  tunnel?: TunnelSetup;
+  template?: TemplateSetup;
+}
+
+type Cfg = Record<string, unknown>;
+
+const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function toIdentity(v: unknown): Identity | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const [[type, value]] = Object.entries(v as Record<string, string>) as [[string, string]];
+  return { type: type as Identity['type'], value };
+}
+
+function toMatch(v: unknown): IdentityMatch {
+  if (v === 'any' || v === undefined) return { type: 'any' };
+  const o = { ...(v as Record<string, unknown>) };
+  const domain = o.domain === true;
+  delete o.domain;
+  const id = toIdentity(o)!;
+  return { ...id, domain };
+}
+
+function readPem(baseDir: string, file: string): string {
+  const path = isAbsolute(file) ? file : resolve(baseDir, file);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+function proposals(cfg: Cfg): Ikev2Proposal[] | undefined {
+  const list = cfg.proposals as Array<Record<string, unknown>> | undefined;
+  if (!list?.length) return undefined;
+  return list.map((p, i) => ({
+    name: (p.name as string) ?? `proposal${i + 1}`,
+    encryption: asList(p.encryption as string | string[]),
+    integrity: asList(p.integrity as string | string[]),
+    prf: p.prf ? asList(p.prf as string | string[]) : undefined,
+    group: asList(p.group as number | number[]),
+  }));
+}
+
+function transformSets(cfg: Cfg): TransformSet[] | undefined {
+  const list = cfg['transform-sets'] as Array<string | Record<string, string>> | undefined;
+  if (!list?.length) return undefined;
+  return list.map((t, i) => {
+    const o = typeof t === 'string' ? { esp: t } : t;
+    const ts = parseTransformSet(o.name ?? `ts${i + 1}`, o.esp!, (o.mode as 'tunnel' | 'transport') ?? 'tunnel');
+    if (typeof ts === 'string') throw new Error(ts);
+    return ts;
+  });
+}
+
+/** One `crypto ikev2 profile` from a config object (the node's top level or an entry of `profiles`). */
+export function buildProfile(name: string, cfg: Cfg, baseDir: string, extra: { configMode?: ConfigModePolicy } = {}): Ikev2Profile {
+  const pki = cfg.pki as Record<string, unknown> | undefined;
+  let credentials: Ikev2Profile['credentials'];
+  const trustedCas: X509Certificate[] = [];
+  if (pki) {
+    for (const f of asList(pki.ca as string | string[])) trustedCas.push(...loadPemCertificates(readPem(baseDir, f), f));
+    if (pki.certificate) {
+      const [cert] = loadPemCertificates(readPem(baseDir, pki.certificate as string), pki.certificate as string);
+      if (!pki.key) throw new Error(`pki.certificate ${pki.certificate} needs pki.key`);
+      const key = loadPemPrivateKey(readPem(baseDir, pki.key as string), { source: pki.key as string });
+      const chain = asList(pki.chain as string[] | undefined).flatMap((f) => loadPemCertificates(readPem(baseDir, f), f));
+      credentials = { cert: cert!, chain, key };
+    }
+  }
+  const auth = cfg.authentication as { local?: LocalAuthMethod; remote?: RemoteAuthMethod | RemoteAuthMethod[] } | undefined;
+  const certMethod: LocalAuthMethod | undefined = credentials ? (credentials.key.asymmetricKeyType === 'ec' ? 'ecdsa-sig' : 'rsa-sig') : undefined;
+  const authLocal = auth?.local ?? certMethod ?? 'pre-share';
+  const authRemote = auth?.remote ? asList(auth.remote) : [authLocal === 'eap' ? 'pre-share' : authLocal as RemoteAuthMethod];
+  let keyring: Keyring | undefined;
+  const kr = cfg.keyring as Array<Record<string, unknown>> | undefined;
+  if (kr?.length) {
+    keyring = {
+      name: `${name}-keyring`,
+      peers: kr.map((e, i) => ({
+        name: (e.name as string) ?? `peer${i + 1}`,
+        address: e.address as string | undefined,
+        identity: toIdentity(e.identity),
+        preSharedKey: e['pre-shared-key'] as string | undefined,
+        preSharedKeyLocal: e.local as string | undefined,
+        preSharedKeyRemote: e.remote as string | undefined,
+      })),
+    };
+  } else if (cfg['pre-shared-key'] !== undefined) {
+    keyring = { name: `${name}-keyring`, peers: [{ name: 'any', address: '0.0.0.0/0', preSharedKey: cfg['pre-shared-key'] as string }, { name: 'any6', address: '::/0', preSharedKey: cfg['pre-shared-key'] as string }] };
+  }
+  if ((authLocal === 'pre-share' || authRemote.includes('pre-share')) && !keyring) {
+    throw new Error(`profile ${name}: pre-shared key authentication needs "pre-shared-key" or "keyring"`);
+  }
+  if ((authLocal === 'rsa-sig' || authLocal === 'ecdsa-sig') && !credentials) {
+    throw new Error(`profile ${name}: ${authLocal} authentication needs pki.certificate and pki.key`);
+  }
+  if (authRemote.some((m) => m === 'rsa-sig' || m === 'ecdsa-sig') && !trustedCas.length) {
+    throw new Error(`profile ${name}: verifying certificates needs pki.ca`);
+  }
+  const ipsec = defaultIpsecProfile();
+  const sets = transformSets(cfg);
+  if (sets) ipsec.transformSets = sets;
+  if (cfg.pfs) ipsec.pfsGroup = cfg.pfs as number;
+  const il = cfg['ipsec-lifetime'] as { seconds?: number; kilobytes?: number } | undefined;
+  if (il?.seconds !== undefined) ipsec.lifetimeSeconds = il.seconds;
+  if (il?.kilobytes !== undefined) ipsec.lifetimeKilobytes = il.kilobytes;
+  if (cfg['replay-window'] !== undefined) ipsec.replayWindow = cfg['replay-window'] as number;
+  const d = cfg.dpd as Record<string, unknown> | undefined;
+  const dpd: DpdConfig | undefined = d ? {
+    interval: d.interval as number, retries: (d.retries as number) ?? 3,
+    retryInterval: d['retry-interval'] as number | undefined, mode: (d.mode as DpdConfig['mode']) ?? 'periodic',
+  } : undefined;
+  const props = proposals(cfg);
+  const ts = cfg['traffic-selectors'] as { local?: string | string[]; remote?: string | string[] } | undefined;
+  return {
+    name,
+    matchRemote: cfg['match-identity-remote'] ? (cfg['match-identity-remote'] as unknown[]).map(toMatch) : [{ type: 'any' }],
+    localIdentity: toIdentity(cfg.identity),
+    authLocal, authRemote, keyring, credentials, trustedCas,
+    policy: props ? { name: `${name}-policy`, proposals: props } : defaultIkev2Policy(),
+    lifetime: (cfg.lifetime as number | undefined) ?? DEFAULT_IKE_LIFETIME,
+    dpd, ipsec,
+    configMode: extra.configMode,
+    localTs: ts?.local ? asList(ts.local).map((c) => tsFromCidr(c)) : undefined,
+    remoteTs: ts?.remote ? asList(ts.remote).map((c) => tsFromCidr(c)) : undefined,
+    vendorIds: (cfg['vendor-ids'] as string[] | undefined)?.map((v) => (/^[0-9a-f]+$/i.test(v) && v.length % 2 === 0 ? Buffer.from(v, 'hex') : Buffer.from(v.replace(/^"|"$/g, '')))),
+  };
+}
+
+function engineSettings(cfg: Cfg): Partial<IkeEngineSettings> {
+  const s: Partial<IkeEngineSettings> = {};
+  const f = cfg.fragmentation as { mtu?: number } | undefined;
+  if (f?.mtu) s.fragmentationMtu = f.mtu;
+  if (cfg.window !== undefined) s.window = cfg.window as number;
+  if (cfg['nat-keepalive'] !== undefined) s.natKeepalive = cfg['nat-keepalive'] as number;
+  if (cfg['cookie-threshold'] !== undefined) s.cookieThreshold = cfg['cookie-threshold'] as number;
+  if (cfg['force-encapsulation'] !== undefined) s.forceEncap = cfg['force-encapsulation'] as boolean;
+  const r = cfg.retransmit as { timeout?: number; base?: number; tries?: number } | undefined;
+  if (r?.timeout !== undefined) s.retransmitTimeout = r.timeout;
+  if (r?.base !== undefined) s.retransmitBase = r.base;
+  if (r?.tries !== undefined) s.retransmitTries = r.tries;
+  return s;
+}
+
+/** The address IKE runs on: `listen-interface`, else the first interface with an IPv4 address. */
+export function localAddressOf(input: DaemonInput, family: 4 | 6 = 4): string {
+  const want = input.config['listen-interface'] as string | undefined;
+  const ifs = want ? input.interfaces.filter((i) => i.name === want) : input.interfaces.filter((i) => i.name !== 'lo');
+  if (want && !ifs.length) throw new Error(`listen-interface ${want} does not exist on node ${input.node}`);
+  for (const i of ifs) for (const a of i.addresses) if (a.family === family) return a.address;
+  for (const i of ifs) for (const a of i.addresses) return a.address;
+  throw new Error(`node ${input.node} has no interface address to run IKE on`);
+}
+
+export function buildRoleSetup(input: DaemonInput): RoleSetup {
+  const cfg = input.config;
+  const settings = engineSettings(cfg);
+  if (input.role === 'spoke') {
+    const peer = cfg.peer as string;
+    const localAddress = localAddressOf(input, ipFamily(peer) === 6 ? 6 : 4);
+    const t = (cfg.tunnel as Record<string, unknown> | undefined) ?? {};
+    const negotiated = (t.address as string | undefined) ?? 'negotiated';
+    const profile = buildProfile('default', cfg, input.baseDir, {
+      configMode: {
+        requestAddress: negotiated === 'negotiated',
+        announceSubnets: (cfg['route-set'] as string[] | undefined) ?? [],
+      },
+    });
+    // A FlexVPN spoke says so, which keeps the hub from narrowing selectors to its address.
+    profile.vendorIds ??= [Buffer.from('FLEXVPN-SUPPORTED')];
+    return {
+      role: 'spoke', profiles: [profile], settings, localAddress,
+      connection: {
+        name: (t.interface as string | undefined) ?? 'tunnel0', profile,
+        local: { address: localAddress, port: 500 }, remote: { address: peer, port: (cfg['peer-port'] as number | undefined) ?? 500 },
+        auto: (cfg.connect ?? 'auto') === 'auto', retryDelay: (cfg['retry-delay'] as number | undefined) ?? 2,
+      },
+      tunnel: {
+        interface: (t.interface as string | undefined) ?? 'tunnel0', address: negotiated, mtu: (t.mtu as number | undefined) ?? 1400,
+        routeAccept: cfg['route-accept'] !== false, routes: (cfg.routes as string[] | undefined) ?? [],
+      },
+    };
+  }
+  const vt = (cfg['virtual-template'] as Record<string, unknown> | undefined) ?? {};
+  const address = vt.address as string | undefined;
+  const configMode: ConfigModePolicy = {
+    pool: cfg.pool as string | undefined,
+    pool6: cfg['pool-ipv6'] as string | undefined,
+    routeSet: cfg['route-set'] as string[] | undefined,
+    routeSetInterface: cfg['route-set-interface'] !== false ? address?.split('/')[0] : undefined,
+    routeAccept: cfg['route-accept'] !== false,
+    dns: asList(cfg.dns as string | string[] | undefined),
+    nbns: asList(cfg.wins as string | string[] | undefined),
+    defaultDomain: cfg['default-domain'] as string | undefined,
+    splitDns: cfg['split-dns'] as string[] | undefined,
+  };
+  const base = { ...cfg };
+  delete base.profiles;
+  const list = cfg.profiles as Array<Record<string, unknown>> | undefined;
+  const profiles = list?.length
+    ? list.map((p, i) => buildProfile((p.name as string) ?? `profile${i + 1}`, { ...base, ...p }, input.baseDir, { configMode }))
+    : [buildProfile('default', cfg, input.baseDir, { configMode })];
+  return {
+    role: 'hub', profiles, settings, localAddress: localAddressOf(input),
+    template: {
+      prefix: (vt['interface-prefix'] as string | undefined) ?? 'va', address, mtu: (vt.mtu as number | undefined) ?? 1400,
+      routeAccept: cfg['route-accept'] !== false,
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// What the IPsec node kinds share: the daemon they run (our IKEv2/ESP implementation), started by
+// the supervisor inside the node's namespace with the node's config, and considered up when its
+// control socket answers.
+
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NodeContext, NodeKind } from './types.ts';
+import { forwardingSysctls } from './router.ts';
+import { kindConfigSchema } from '../../engine/roles/config-schema.ts';
+import { buildRoleSetup } from '../../engine/roles/config.ts';
+import type { DaemonInput } from '../../engine/roles/config.ts';
+import { controlPathOf } from '../../engine/daemon/daemon.ts';
+import { controlRequest } from '../../engine/daemon/control.ts';
+
+const CLI = fileURLToPath(new URL('../../bin/flexlab.js', import.meta.url));
+
+export function daemonInput(ctx: NodeContext, role: 'hub' | 'spoke'): DaemonInput {
+  return {
+    lab: ctx.lab.name, node: ctx.node.name, kind: ctx.node.kind, role, config: ctx.node.config,
+    baseDir: ctx.lab.file ? dirname(ctx.lab.file) : process.cwd(),
+    stateDir: ctx.stateDir, outDir: ctx.outDir,
+    interfaces: ctx.node.interfaces.map((i) => ({ name: i.name, addresses: i.addresses.map((a) => ({ family: a.family, address: a.address, prefix: a.prefix })) })),
+  };
+}
+
+async function waitForControl(path: string, ctx: NodeContext, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < until) {
+    if (ctx.signal.aborted) throw new Error('deploy interrupted');
+    try {
+      await controlRequest(path, 'status', {}, 1000);
+      return;
+    } catch (e) {
+      last = (e as Error).message;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`the daemon of ${ctx.node.name} did not answer on ${path} within ${timeoutMs / 1000} s (${last}); see its log in ${ctx.outDir}/logs`);
+}
+
+export function ipsecKind(name: string, role: 'hub' | 'spoke', description: string): NodeKind {
+  return {
+    name,
+    description,
+    configSchema: kindConfigSchema(role),
+    sysctls: () => ({ ...forwardingSysctls }),
+    // Hubs first, so spokes find them listening (connect auto retries anyway).
+    startOrder: role === 'hub' ? 60 : 70,
+    validate(node, lab) {
+      try {
+        buildRoleSetup({ lab: lab.name, node: node.name, kind: node.kind, role, config: node.config, baseDir: lab.file ? dirname(lab.file) : process.cwd(), stateDir: '', outDir: '', interfaces: node.interfaces.map((i) => ({ name: i.name, addresses: i.addresses })) });
+        return [];
+      } catch (e) {
+        return [{ path: ['config'], message: (e as Error).message }];
+      }
+    },
+    async start(ctx) {
+      const input = daemonInput(ctx, role);
+      const file = join(ctx.stateDir, `${ctx.node.name}.daemon.json`);
+      writeFileSync(file, JSON.stringify(input, null, 2));
+      await ctx.spawn('flexvpnd', [process.execPath, CLI, 'daemon', '--config', file]);
+      await waitForControl(controlPathOf(ctx.stateDir, ctx.node.name), ctx);
+      ctx.log(`${ctx.node.name}: ${role} daemon up`);
+    },
+  };
+}
