@@ -4,6 +4,7 @@
 // packet is counted per reason, and logged (rate-limited).
 
 import { execa } from 'execa';
+import { execFileSync } from 'node:child_process';
 import type { ChildSaInstall, Endpoint } from '../ike/actions.ts';
 import { EspSa, SecurityAssociationDatabase, SpdEntry, espSaLineFor } from '../esp/index.ts';
 import type { DropReason, EspSaEvent } from '../esp/index.ts';
@@ -90,7 +91,13 @@ export class DataPlane {
     tun.on('packets', (packets) => this.outbound(tt, packets));
     tun.on('error', (e) => this.log.info('drop', `TUN ${tt.ifname}: ${e.message}`, { reason: 'tun-error' }, 'esp'));
     this.tunnels.set(plan.key, t);
-    void execa('ip', ['link', 'set', 'dev', tun.name, 'mtu', String(plan.mtu)]).catch(() => {});
+    // Up at once (synchronously), so the first decrypted packet can be written to it; a persistent
+    // tunnel without an SA is up but routes nothing until configure().
+    try {
+      execFileSync('ip', ['link', 'set', 'dev', tun.name, 'mtu', String(plan.mtu), 'up'], { stdio: 'ignore' });
+    } catch (e) {
+      this.log.info('info', `cannot set ${tun.name} up: ${(e as Error).message}`, undefined, 'daemon');
+    }
     return t;
   }
 

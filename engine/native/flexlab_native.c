@@ -1,0 +1,855 @@
+// flexlab native addon (N-API, C): what Node cannot do by itself for the ESP data path.
+//
+//  - TUN devices: open /dev/net/tun and TUNSETIFF (IFF_TUN | IFF_NO_PI), non-blocking.
+//  - Batched readers on the main loop: a libuv uv_poll_t on the fd; when readable, read up to
+//    maxPackets packets (read(2) for TUN, one recvmmsg(2) for UDP) into a slab Buffer owned by JS and
+//    call JS once per batch with (count, slab); offsets and lengths go into an Int32Array JS gave
+//    us. No thread-pool hop and no copy per packet.
+//  - Writes: write(2) per packet (TUN has no batch write), sendmmsg(2) for UDP.
+//  - Network namespaces: setns(2) around the creation of a TUN device or socket, so one process can
+//    own devices and sockets in several namespaces (a socket keeps the namespace it was made in).
+//
+// Errors from calls made on behalf of JS are thrown as Error objects with code/errno/syscall like
+// Node's own; per-packet I/O functions return -errno instead of throwing.
+
+#include <node_api.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define MAX_BATCH 1024
+#define UDP_META_INTS 8 /* offset, length (-1 = truncated), port, family, 16 address bytes */
+#define TUN_META_INTS 2 /* offset, length */
+
+#define NAPI_CALL(env, call)                                                   \
+  do {                                                                         \
+    napi_status status_ = (call);                                              \
+    if (status_ != napi_ok) {                                                  \
+      throw_napi(env, #call);                                                  \
+      return NULL;                                                             \
+    }                                                                          \
+  } while (0)
+
+// ---------------------------------------------------------------------------------------------
+// Error helpers
+
+static void throw_napi(napi_env env, const char *what) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  const napi_extended_error_info *info = NULL;
+  napi_get_last_error_info(env, &info);
+  char msg[256];
+  snprintf(msg, sizeof msg, "N-API call failed: %s (%s)", what,
+           info && info->error_message ? info->error_message : "unknown");
+  napi_throw_error(env, NULL, msg);
+}
+
+/** Throws an Error like Node's: message "<what>: <strerror>", code "EPERM", errno -1, syscall. */
+static void throw_errno(napi_env env, int err, const char *syscall, const char *what) {
+  char msg[512];
+  const char *name = strerrorname_np(err);
+  snprintf(msg, sizeof msg, "%s: %s failed: %s", what, syscall, strerror(err));
+  napi_value code = NULL, message = NULL, error = NULL, v = NULL;
+  napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_create_int32(env, -err, &v);
+  napi_set_named_property(env, error, "errno", v);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, error, "syscall", v);
+  napi_throw(env, error);
+}
+
+static bool arg_int32(napi_env env, napi_value v, int32_t *out, const char *name) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be a number", name);
+    napi_throw_type_error(env, NULL, msg);
+    return false;
+  }
+  napi_get_value_int32(env, v, out);
+  return true;
+}
+
+static bool arg_string(napi_env env, napi_value v, char *buf, size_t size, const char *name) {
+  napi_valuetype t;
+  size_t len = 0;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be a string", name);
+    napi_throw_type_error(env, NULL, msg);
+    return false;
+  }
+  napi_get_value_string_utf8(env, v, NULL, 0, &len);
+  if (len >= size) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s is too long (%zu bytes, at most %zu)", name, len, size - 1);
+    napi_throw_range_error(env, NULL, msg);
+    return false;
+  }
+  napi_get_value_string_utf8(env, v, buf, size, &len);
+  return true;
+}
+
+static bool opt_bool(napi_env env, napi_value obj, const char *key) {
+  napi_valuetype t;
+  if (napi_typeof(env, obj, &t) != napi_ok || t != napi_object) return false;
+  bool has = false;
+  napi_has_named_property(env, obj, key, &has);
+  if (!has) return false;
+  napi_value v;
+  bool b = false;
+  napi_get_named_property(env, obj, key, &v);
+  napi_coerce_to_bool(env, v, &v);
+  napi_get_value_bool(env, v, &b);
+  return b;
+}
+
+static bool is_undefined(napi_env env, napi_value v) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) != napi_ok || t == napi_undefined || t == napi_null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network namespaces
+
+/** Switches this thread into the namespace at `path`; *saved gets an fd of the previous one. */
+static int netns_enter(const char *path, int *saved, const char **syscall) {
+  int cur = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (cur < 0) { *syscall = "open /proc/thread-self/ns/net"; return -errno; }
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) { int e = errno; close(cur); *syscall = "open"; return -e; }
+  if (setns(fd, CLONE_NEWNET) < 0) { int e = errno; close(fd); close(cur); *syscall = "setns"; return -e; }
+  close(fd);
+  *saved = cur;
+  return 0;
+}
+
+static int netns_leave(int saved) {
+  int r = setns(saved, CLONE_NEWNET);
+  int e = errno;
+  close(saved);
+  return r < 0 ? -e : 0;
+}
+
+// setns(path: string, nstype?: number): void
+static napi_value js_setns(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096];
+  if (argc < 1 || !arg_string(env, argv[0], path, sizeof path, "path")) return NULL;
+  int32_t nstype = CLONE_NEWNET;
+  if (argc >= 2 && !is_undefined(env, argv[1]) && !arg_int32(env, argv[1], &nstype, "nstype")) return NULL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) { throw_errno(env, errno, "open", path); return NULL; }
+  if (setns(fd, nstype) < 0) { int e = errno; close(fd); throw_errno(env, e, "setns", path); return NULL; }
+  close(fd);
+  return NULL;
+}
+
+// netnsEnter(path: string): number  (fd of the namespace left, for netnsRestore)
+static napi_value js_netns_enter(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096];
+  if (argc < 1 || !arg_string(env, argv[0], path, sizeof path, "path")) return NULL;
+  int saved = -1;
+  const char *sc = "";
+  int r = netns_enter(path, &saved, &sc);
+  if (r < 0) { throw_errno(env, -r, sc, path); return NULL; }
+  NAPI_CALL(env, napi_create_int32(env, saved, &result));
+  return result;
+}
+
+// netnsRestore(savedFd: number): void
+static napi_value js_netns_restore(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || !arg_int32(env, argv[0], &fd, "savedFd")) return NULL;
+  int r = netns_leave(fd);
+  if (r < 0) { throw_errno(env, -r, "setns", "netnsRestore"); return NULL; }
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TUN
+
+static int tun_open_impl(const char *name, bool multi_queue, char *out_name, const char **syscall) {
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) { *syscall = "open /dev/net/tun"; return -errno; }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multi_queue ? IFF_MULTI_QUEUE : 0);
+  strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int e = errno;
+    close(fd);
+    *syscall = "ioctl TUNSETIFF";
+    return -e;
+  }
+  memcpy(out_name, ifr.ifr_name, IFNAMSIZ);
+  out_name[IFNAMSIZ - 1] = 0;
+  return fd;
+}
+
+static napi_value tun_result(napi_env env, int fd, const char *name) {
+  napi_value obj, v;
+  NAPI_CALL(env, napi_create_object(env, &obj));
+  NAPI_CALL(env, napi_create_int32(env, fd, &v));
+  NAPI_CALL(env, napi_set_named_property(env, obj, "fd", v));
+  NAPI_CALL(env, napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &v));
+  NAPI_CALL(env, napi_set_named_property(env, obj, "name", v));
+  return obj;
+}
+
+// tunOpen(name: string, opts?: { multiQueue?: boolean }): { fd, name }
+static napi_value js_tun_open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char name[IFNAMSIZ], out[IFNAMSIZ];
+  if (argc < 1 || !arg_string(env, argv[0], name, sizeof name, "TUN device name")) return NULL;
+  bool mq = argc >= 2 && opt_bool(env, argv[1], "multiQueue");
+  const char *sc = "";
+  int fd = tun_open_impl(name, mq, out, &sc);
+  if (fd < 0) {
+    char what[64];
+    snprintf(what, sizeof what, "tunOpen(%s)", name);
+    throw_errno(env, -fd, sc, what);
+    return NULL;
+  }
+  return tun_result(env, fd, out);
+}
+
+// netnsOpenTun(nsPath: string, name: string, opts?): { fd, name }
+static napi_value js_netns_open_tun(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096], name[IFNAMSIZ], out[IFNAMSIZ];
+  if (argc < 2 || !arg_string(env, argv[0], path, sizeof path, "namespace path") ||
+      !arg_string(env, argv[1], name, sizeof name, "TUN device name"))
+    return NULL;
+  bool mq = argc >= 3 && opt_bool(env, argv[2], "multiQueue");
+  int saved = -1;
+  const char *sc = "";
+  int r = netns_enter(path, &saved, &sc);
+  if (r < 0) { throw_errno(env, -r, sc, path); return NULL; }
+  int fd = tun_open_impl(name, mq, out, &sc);
+  int back = netns_leave(saved);
+  if (back < 0) {
+    // Staying in the wrong namespace would misplace every later socket: treat it as fatal.
+    if (fd >= 0) close(fd);
+    napi_fatal_error("netnsOpenTun", NAPI_AUTO_LENGTH, "could not return to the original network namespace", NAPI_AUTO_LENGTH);
+  }
+  if (fd < 0) {
+    char what[4200];
+    snprintf(what, sizeof what, "netnsOpenTun(%s, %s)", path, name);
+    throw_errno(env, -fd, sc, what);
+    return NULL;
+  }
+  return tun_result(env, fd, out);
+}
+
+// closeFd(fd: number): number (0 or -errno)
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || !arg_int32(env, argv[0], &fd, "fd")) return NULL;
+  int r = close(fd) < 0 ? -errno : 0;
+  NAPI_CALL(env, napi_create_int32(env, r, &result));
+  return result;
+}
+
+// tunWrite(fd: number, packet: Buffer): number (bytes written or -errno)
+static napi_value js_write(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  void *data;
+  size_t len;
+  if (argc < 2 || !arg_int32(env, argv[0], &fd, "fd")) return NULL;
+  NAPI_CALL(env, napi_get_buffer_info(env, argv[1], &data, &len));
+  ssize_t n;
+  do n = write(fd, data, len); while (n < 0 && errno == EINTR);
+  NAPI_CALL(env, napi_create_int32(env, n < 0 ? -errno : (int32_t)n, &result));
+  return result;
+}
+
+// tunWriteBatch(fd: number, packets: Buffer[], count?: number): number of packets written.
+// A packet the kernel refuses (EAGAIN when its queue is full, EINVAL for a malformed one) is
+// skipped, not retried: the caller counts count - result as drops, so nothing queues up here.
+static napi_value js_write_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 2 || !arg_int32(env, argv[0], &fd, "fd")) return NULL;
+  uint32_t n = 0;
+  NAPI_CALL(env, napi_get_array_length(env, argv[1], &n));
+  if (argc >= 3 && !is_undefined(env, argv[2])) {
+    int32_t c;
+    if (!arg_int32(env, argv[2], &c, "count")) return NULL;
+    if (c >= 0 && (uint32_t)c < n) n = (uint32_t)c;
+  }
+  int32_t written = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value el;
+    void *data;
+    size_t len;
+    NAPI_CALL(env, napi_get_element(env, argv[1], i, &el));
+    NAPI_CALL(env, napi_get_buffer_info(env, el, &data, &len));
+    ssize_t w;
+    do w = write(fd, data, len); while (w < 0 && errno == EINTR);
+    if (w >= 0) written++;
+  }
+  NAPI_CALL(env, napi_create_int32(env, written, &result));
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// UDP sockets (native, so they can be opened in another namespace and read with recvmmsg)
+
+static int parse_addr(const char *text, int port, struct sockaddr_storage *ss, socklen_t *len) {
+  memset(ss, 0, sizeof *ss);
+  if (strchr(text, ':')) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, text, &a->sin6_addr) != 1) return -EINVAL;
+    *len = sizeof *a;
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, text, &a->sin_addr) != 1) return -EINVAL;
+    *len = sizeof *a;
+  }
+  return 0;
+}
+
+static int udp_open_impl(const char *addr, int port, bool reuse, int rcvbuf, int sndbuf, const char **syscall) {
+  struct sockaddr_storage ss;
+  socklen_t sl;
+  if (parse_addr(addr, port, &ss, &sl) < 0) { *syscall = "inet_pton"; return -EINVAL; }
+  int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) { *syscall = "socket"; return -errno; }
+  int one = 1;
+  if (reuse) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  /* The FORCE variants pass net.core.rmem_max/wmem_max (we run as root); plain ones otherwise. */
+  if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  if (sndbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  if (bind(fd, (struct sockaddr *)&ss, sl) < 0) { int e = errno; close(fd); *syscall = "bind"; return -e; }
+  return fd;
+}
+
+static int32_t opt_int(napi_env env, napi_value obj, const char *key, int32_t dflt) {
+  napi_valuetype t;
+  if (napi_typeof(env, obj, &t) != napi_ok || t != napi_object) return dflt;
+  bool has = false;
+  napi_has_named_property(env, obj, key, &has);
+  if (!has) return dflt;
+  napi_value v;
+  int32_t out = dflt;
+  napi_get_named_property(env, obj, key, &v);
+  if (napi_typeof(env, v, &t) == napi_ok && t == napi_number) napi_get_value_int32(env, v, &out);
+  return out;
+}
+
+// udpOpen(address: string, port: number, opts?: { reuseAddr?, rcvbuf?, sndbuf?, netns?: string }): fd
+static napi_value js_udp_open(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char addr[64], ns[4096] = "";
+  int32_t port;
+  if (argc < 2 || !arg_string(env, argv[0], addr, sizeof addr, "address") || !arg_int32(env, argv[1], &port, "port")) return NULL;
+  bool reuse = false;
+  int32_t rcvbuf = 0, sndbuf = 0;
+  if (argc >= 3) {
+    reuse = opt_bool(env, argv[2], "reuseAddr");
+    rcvbuf = opt_int(env, argv[2], "rcvbuf", 0);
+    sndbuf = opt_int(env, argv[2], "sndbuf", 0);
+    bool has = false;
+    napi_valuetype t;
+    if (napi_typeof(env, argv[2], &t) == napi_ok && t == napi_object) napi_has_named_property(env, argv[2], "netns", &has);
+    if (has) {
+      napi_value v;
+      napi_get_named_property(env, argv[2], "netns", &v);
+      if (!is_undefined(env, v) && !arg_string(env, v, ns, sizeof ns, "netns")) return NULL;
+    }
+  }
+  int saved = -1;
+  const char *sc = "";
+  if (ns[0]) {
+    int r = netns_enter(ns, &saved, &sc);
+    if (r < 0) { throw_errno(env, -r, sc, ns); return NULL; }
+  }
+  int fd = udp_open_impl(addr, port, reuse, rcvbuf, sndbuf, &sc);
+  if (ns[0] && netns_leave(saved) < 0) {
+    if (fd >= 0) close(fd);
+    napi_fatal_error("udpOpen", NAPI_AUTO_LENGTH, "could not return to the original network namespace", NAPI_AUTO_LENGTH);
+  }
+  if (fd < 0) {
+    char what[128];
+    snprintf(what, sizeof what, "udpOpen(%s, %d)", addr, port);
+    throw_errno(env, -fd, sc, what);
+    return NULL;
+  }
+  NAPI_CALL(env, napi_create_int32(env, fd, &result));
+  return result;
+}
+
+// udpLocalPort(fd): number
+static napi_value js_udp_local_port(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || !arg_int32(env, argv[0], &fd, "fd")) return NULL;
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) { throw_errno(env, errno, "getsockname", "udpLocalPort"); return NULL; }
+  int port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  NAPI_CALL(env, napi_create_int32(env, port, &result));
+  return result;
+}
+
+// udpSend(fd, packet: Buffer, address: string, port: number): bytes sent or -errno
+static napi_value js_udp_send(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], result;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, port;
+  char addr[64];
+  void *data;
+  size_t len;
+  if (argc < 4 || !arg_int32(env, argv[0], &fd, "fd") || !arg_string(env, argv[2], addr, sizeof addr, "address") ||
+      !arg_int32(env, argv[3], &port, "port"))
+    return NULL;
+  NAPI_CALL(env, napi_get_buffer_info(env, argv[1], &data, &len));
+  struct sockaddr_storage ss;
+  socklen_t sl;
+  int r = parse_addr(addr, port, &ss, &sl);
+  if (r == 0) {
+    ssize_t n;
+    do n = sendto(fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl); while (n < 0 && errno == EINTR);
+    r = n < 0 ? -errno : (int)n;
+  }
+  NAPI_CALL(env, napi_create_int32(env, r, &result));
+  return result;
+}
+
+// udpSendBatch(fd, packets: Buffer[], address, port, count?): datagrams sent (sendmmsg), or -errno
+// when not even the first could be sent. EAGAIN stops the batch: the rest is dropped, not queued.
+static napi_value js_udp_send_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], result;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, port;
+  char addr[64];
+  if (argc < 4 || !arg_int32(env, argv[0], &fd, "fd") || !arg_string(env, argv[2], addr, sizeof addr, "address") ||
+      !arg_int32(env, argv[3], &port, "port"))
+    return NULL;
+  uint32_t n = 0;
+  NAPI_CALL(env, napi_get_array_length(env, argv[1], &n));
+  if (argc >= 5 && !is_undefined(env, argv[4])) {
+    int32_t c;
+    if (!arg_int32(env, argv[4], &c, "count")) return NULL;
+    if (c >= 0 && (uint32_t)c < n) n = (uint32_t)c;
+  }
+  struct sockaddr_storage ss;
+  socklen_t sl;
+  if (parse_addr(addr, port, &ss, &sl) < 0) {
+    NAPI_CALL(env, napi_create_int32(env, -EINVAL, &result));
+    return result;
+  }
+  struct mmsghdr msgs[64];
+  struct iovec iov[64];
+  int32_t sent = 0;
+  int err = 0;
+  uint32_t i = 0;
+  while (i < n && !err) {
+    uint32_t k = 0;
+    for (; k < 64 && i + k < n; k++) {
+      napi_value el;
+      void *data;
+      size_t len;
+      NAPI_CALL(env, napi_get_element(env, argv[1], i + k, &el));
+      NAPI_CALL(env, napi_get_buffer_info(env, el, &data, &len));
+      iov[k].iov_base = data;
+      iov[k].iov_len = len;
+      memset(&msgs[k], 0, sizeof msgs[k]);
+      msgs[k].msg_hdr.msg_name = &ss;
+      msgs[k].msg_hdr.msg_namelen = sl;
+      msgs[k].msg_hdr.msg_iov = &iov[k];
+      msgs[k].msg_hdr.msg_iovlen = 1;
+    }
+    uint32_t done = 0;
+    while (done < k) {
+      int r = sendmmsg(fd, msgs + done, k - done, MSG_DONTWAIT);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        err = errno;
+        break;
+      }
+      done += (uint32_t)r;
+      sent += r;
+    }
+    i += k;
+  }
+  NAPI_CALL(env, napi_create_int32(env, sent == 0 && err ? -err : sent, &result));
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batched readers
+
+enum reader_kind { READER_TUN = 0, READER_UDP = 1 };
+
+typedef struct reader {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_ref meta_ref;
+  int32_t *meta;
+  size_t meta_ints;
+  napi_ref slab_ref;
+  uint8_t *slab;
+  size_t slab_size;
+  size_t slab_off;
+  size_t slab_bytes; /* size of each new slab */
+  napi_async_context async;
+  int fd;
+  int kind;
+  bool copy_mode; /* deliver Buffer[] made with napi_create_buffer_copy (for measurements) */
+  uint32_t max_packets;
+  uint32_t max_packet_size;
+  bool stopped;  /* poll stopped, close requested */
+  bool closed;   /* close callback ran */
+  bool released; /* JS called readerStop */
+  bool in_callback; /* inside napi_make_callback: async context destroyed after it returns */
+  bool async_destroy_pending;
+  uint8_t *scratch; /* copy mode */
+  struct mmsghdr *msgs;
+  struct iovec *iovs;
+  struct sockaddr_storage *addrs;
+} reader_t;
+
+static void reader_free(reader_t *r) {
+  free(r->scratch);
+  free(r->msgs);
+  free(r->iovs);
+  free(r->addrs);
+  free(r);
+}
+
+/* The struct lives until both the poll handle is closed and JS has released it (readerStop). */
+static void reader_closed(uv_handle_t *h) {
+  reader_t *r = (reader_t *)h->data;
+  r->closed = true;
+  if (r->released) reader_free(r);
+}
+
+static void reader_release(reader_t *r) {
+  if (r->stopped) return;
+  r->stopped = true;
+  uv_poll_stop(&r->poll);
+  uv_close((uv_handle_t *)&r->poll, reader_closed);
+}
+
+static void reader_cleanup_hook(void *arg) {
+  reader_release((reader_t *)arg);
+}
+
+static bool new_slab(napi_env env, reader_t *r) {
+  napi_value buf;
+  void *data;
+  if (napi_create_buffer(env, r->slab_bytes, &data, &buf) != napi_ok) return false;
+  if (r->slab_ref) napi_delete_reference(env, r->slab_ref);
+  napi_create_reference(env, buf, 1, &r->slab_ref);
+  r->slab = data;
+  r->slab_size = r->slab_bytes;
+  r->slab_off = 0;
+  return true;
+}
+
+/** TUN: read(2) until EAGAIN or maxPackets, packed into the slab. */
+static int read_tun_slab(napi_env env, reader_t *r, int *err) {
+  int count = 0;
+  while ((uint32_t)count < r->max_packets) {
+    if (r->slab_size - r->slab_off < r->max_packet_size) {
+      if (count > 0) break; /* deliver this slab first; the next turn starts a new one */
+      if (!new_slab(env, r)) { *err = -ENOMEM; break; }
+    }
+    ssize_t n = read(r->fd, r->slab + r->slab_off, r->max_packet_size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) *err = -errno;
+      break;
+    }
+    r->meta[TUN_META_INTS * count] = (int32_t)r->slab_off;
+    r->meta[TUN_META_INTS * count + 1] = (int32_t)n;
+    r->slab_off += ((size_t)n + 7) & ~(size_t)7;
+    count++;
+  }
+  return count;
+}
+
+static void fill_udp_meta(reader_t *r, int i, size_t off, ssize_t len, bool truncated, struct sockaddr_storage *ss) {
+  int32_t *m = r->meta + UDP_META_INTS * i;
+  m[0] = (int32_t)off;
+  m[1] = truncated ? -1 : (int32_t)len;
+  uint8_t *a = (uint8_t *)&m[4];
+  if (ss->ss_family == AF_INET6) {
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    m[2] = ntohs(s6->sin6_port);
+    m[3] = 6;
+    memcpy(a, &s6->sin6_addr, 16);
+  } else {
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    m[2] = ntohs(s4->sin_port);
+    m[3] = 4;
+    memset(a, 0, 16);
+    memcpy(a, &s4->sin_addr, 4);
+  }
+}
+
+/** UDP: one recvmmsg(2) for up to maxPackets datagrams, each in a maxPacketSize stride of the slab. */
+static int read_udp_slab(napi_env env, reader_t *r, int *err) {
+  size_t stride = r->max_packet_size;
+  size_t need = stride * r->max_packets;
+  if (r->slab_size - r->slab_off < need && !new_slab(env, r)) { *err = -ENOMEM; return 0; }
+  for (uint32_t i = 0; i < r->max_packets; i++) {
+    r->iovs[i].iov_base = r->slab + r->slab_off + i * stride;
+    r->iovs[i].iov_len = stride;
+    memset(&r->msgs[i].msg_hdr, 0, sizeof r->msgs[i].msg_hdr);
+    r->msgs[i].msg_hdr.msg_name = &r->addrs[i];
+    r->msgs[i].msg_hdr.msg_namelen = sizeof r->addrs[i];
+    r->msgs[i].msg_hdr.msg_iov = &r->iovs[i];
+    r->msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  int n;
+  do n = recvmmsg(r->fd, r->msgs, r->max_packets, MSG_DONTWAIT, NULL); while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno != EAGAIN) *err = -errno;
+    return 0;
+  }
+  for (int i = 0; i < n; i++) {
+    fill_udp_meta(r, i, r->slab_off + i * stride, r->msgs[i].msg_len, (r->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0, &r->addrs[i]);
+  }
+  if (n > 0) r->slab_off += ((size_t)(n - 1) * stride + r->msgs[n - 1].msg_len + 7) & ~(size_t)7;
+  return n;
+}
+
+/** Copy mode (measurement baseline): one Buffer per packet. */
+static int read_copy(napi_env env, reader_t *r, napi_value arr, int *err) {
+  int count = 0;
+  while ((uint32_t)count < r->max_packets) {
+    ssize_t n;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (r->kind == READER_TUN) n = read(r->fd, r->scratch, r->max_packet_size);
+    else n = recvfrom(r->fd, r->scratch, r->max_packet_size, MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) *err = -errno;
+      break;
+    }
+    napi_value b;
+    void *d;
+    if (napi_create_buffer_copy(env, (size_t)n, r->scratch, &d, &b) != napi_ok) { *err = -ENOMEM; break; }
+    napi_set_element(env, arr, (uint32_t)count, b);
+    if (r->kind == READER_UDP) fill_udp_meta(r, count, 0, n, false, &ss);
+    count++;
+  }
+  return count;
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  reader_t *r = (reader_t *)h->data;
+  if (r->stopped) return;
+  napi_env env = r->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  int err = status < 0 ? status : 0;
+  int count = 0;
+  napi_value payload = NULL;
+  if (!err) {
+    if (r->copy_mode) {
+      napi_create_array(env, &payload);
+      count = read_copy(env, r, payload, &err);
+    } else if (r->kind == READER_TUN) {
+      count = read_tun_slab(env, r, &err);
+    } else {
+      count = read_udp_slab(env, r, &err);
+    }
+    if (!r->copy_mode && count > 0) napi_get_reference_value(env, r->slab_ref, &payload);
+  }
+  if (count > 0 || err) {
+    napi_value cb, global, argv[2], result;
+    napi_get_reference_value(env, r->callback, &cb);
+    napi_get_global(env, &global);
+    napi_create_int32(env, count > 0 ? count : err, &argv[0]);
+    if (payload) argv[1] = payload;
+    else napi_get_undefined(env, &argv[1]);
+    if (err && count == 0) reader_release(r); /* a failing fd would spin the loop: stop, report */
+    r->in_callback = true;
+    napi_status s = napi_make_callback(env, r->async, global, cb, 2, argv, &result);
+    r->in_callback = false;
+    if (r->async_destroy_pending) {
+      r->async_destroy_pending = false;
+      napi_async_destroy(env, r->async);
+    }
+    if (s == napi_pending_exception) {
+      napi_value exc;
+      napi_get_and_clear_last_exception(env, &exc);
+      napi_fatal_exception(env, exc);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+// readerStart(fd, kind: 0 TUN | 1 UDP, callback(countOrNegErrno, slab|Buffer[]), meta: Int32Array,
+//             maxPackets, maxPacketSize, slabBytes, copyMode): external handle
+static napi_value js_reader_start(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8], handle;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 8) { napi_throw_type_error(env, NULL, "readerStart needs 8 arguments"); return NULL; }
+  int32_t fd, kind, max_packets, max_size, slab_bytes;
+  bool copy_mode = false;
+  if (!arg_int32(env, argv[0], &fd, "fd") || !arg_int32(env, argv[1], &kind, "kind") ||
+      !arg_int32(env, argv[4], &max_packets, "maxPackets") || !arg_int32(env, argv[5], &max_size, "maxPacketSize") ||
+      !arg_int32(env, argv[6], &slab_bytes, "slabBytes"))
+    return NULL;
+  NAPI_CALL(env, napi_get_value_bool(env, argv[7], &copy_mode));
+  if (max_packets < 1 || max_packets > MAX_BATCH) { napi_throw_range_error(env, NULL, "maxPackets must be 1..1024"); return NULL; }
+  if (max_size < 64 || max_size > 65536) { napi_throw_range_error(env, NULL, "maxPacketSize must be 64..65536"); return NULL; }
+  napi_typedarray_type tat;
+  size_t tlen, toff;
+  void *tdata;
+  napi_value tab;
+  NAPI_CALL(env, napi_get_typedarray_info(env, argv[3], &tat, &tlen, &tdata, &tab, &toff));
+  size_t per = kind == READER_UDP ? UDP_META_INTS : TUN_META_INTS;
+  if (tat != napi_int32_array || tlen < per * (size_t)max_packets) {
+    napi_throw_range_error(env, NULL, "meta must be an Int32Array of at least maxPackets * (2 for TUN, 8 for UDP)");
+    return NULL;
+  }
+  reader_t *r = calloc(1, sizeof *r);
+  if (!r) { napi_throw_error(env, "ENOMEM", "out of memory"); return NULL; }
+  r->env = env;
+  r->fd = fd;
+  r->kind = kind;
+  r->copy_mode = copy_mode;
+  r->max_packets = (uint32_t)max_packets;
+  r->max_packet_size = (uint32_t)max_size;
+  size_t min_slab = kind == READER_UDP ? (size_t)max_packets * max_size : (size_t)max_size * 4;
+  r->slab_bytes = (size_t)slab_bytes > min_slab ? (size_t)slab_bytes : min_slab;
+  r->meta = tdata;
+  r->meta_ints = tlen;
+  if (copy_mode) r->scratch = malloc(max_size);
+  if (kind == READER_UDP) {
+    r->msgs = calloc(max_packets, sizeof *r->msgs);
+    r->iovs = calloc(max_packets, sizeof *r->iovs);
+    r->addrs = calloc(max_packets, sizeof *r->addrs);
+  }
+  uv_loop_t *loop;
+  int e = napi_get_uv_event_loop(env, &loop) == napi_ok ? uv_poll_init(loop, &r->poll, fd) : UV_EINVAL;
+  if (e < 0) {
+    reader_free(r);
+    char msg[128];
+    snprintf(msg, sizeof msg, "uv_poll_init(fd %d): %s", fd, uv_strerror(e));
+    napi_throw_error(env, uv_err_name(e), msg);
+    return NULL;
+  }
+  /* From here on the handle exists and must be closed, not freed. */
+  napi_value name;
+  napi_create_reference(env, argv[2], 1, &r->callback);
+  napi_create_reference(env, argv[3], 1, &r->meta_ref);
+  napi_create_string_utf8(env, kind == READER_UDP ? "flexlab:udp-reader" : "flexlab:tun-reader", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &r->async);
+  r->poll.data = r;
+  uv_poll_start(&r->poll, UV_READABLE, on_poll);
+  napi_add_env_cleanup_hook(env, reader_cleanup_hook, r);
+  NAPI_CALL(env, napi_create_external(env, r, NULL, NULL, &handle));
+  return handle;
+}
+
+// readerStop(handle): void. Safe to call from inside the reader's own callback.
+static napi_value js_reader_stop(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  reader_t *r;
+  NAPI_CALL(env, napi_get_value_external(env, argv[0], (void **)&r));
+  if (r->released) return NULL; /* already stopped by JS */
+  r->released = true;
+  napi_remove_env_cleanup_hook(env, reader_cleanup_hook, r);
+  napi_delete_reference(env, r->callback);
+  napi_delete_reference(env, r->meta_ref);
+  if (r->slab_ref) napi_delete_reference(env, r->slab_ref);
+  if (r->in_callback) r->async_destroy_pending = true; /* still in use by the running callback */
+  else napi_async_destroy(env, r->async);
+  r->callback = NULL;
+  r->slab_ref = NULL;
+  if (r->closed) reader_free(r);
+  else reader_release(r); /* frees r in the close callback, after this turn */
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#define EXPORT(name, fn)                                                       \
+  do {                                                                         \
+    napi_value f_;                                                             \
+    NAPI_CALL(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f_)); \
+    NAPI_CALL(env, napi_set_named_property(env, exports, name, f_));          \
+  } while (0)
+
+static napi_value init(napi_env env, napi_value exports) {
+  EXPORT("tunOpen", js_tun_open);
+  EXPORT("netnsOpenTun", js_netns_open_tun);
+  EXPORT("closeFd", js_close);
+  EXPORT("tunWrite", js_write);
+  EXPORT("tunWriteBatch", js_write_batch);
+  EXPORT("readerStart", js_reader_start);
+  EXPORT("readerStop", js_reader_stop);
+  EXPORT("setns", js_setns);
+  EXPORT("netnsEnter", js_netns_enter);
+  EXPORT("netnsRestore", js_netns_restore);
+  EXPORT("udpOpen", js_udp_open);
+  EXPORT("udpLocalPort", js_udp_local_port);
+  EXPORT("udpSend", js_udp_send);
+  EXPORT("udpSendBatch", js_udp_send_batch);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
