@@ -10,7 +10,8 @@ SHELL := /bin/bash
 DEB_PACKAGES := \
   iproute2:/usr/sbin/ip iptables:/usr/sbin/iptables nftables:/usr/sbin/nft iputils-ping:/usr/bin/ping \
   tcpdump:/usr/bin/tcpdump tshark:/usr/bin/tshark iperf3:/usr/bin/iperf3 procps:/usr/bin/pgrep \
-  psmisc:/usr/bin/killall openssl:/usr/bin/openssl \
+  psmisc:/usr/bin/killall openssl:/usr/bin/openssl conntrack:/usr/sbin/conntrack wireshark-common:/usr/bin/editcap \
+  util-linux:/usr/bin/nsenter \
   strongswan-charon:/usr/lib/ipsec/charon strongswan-swanctl:/usr/sbin/swanctl \
   strongswan-pki:/usr/bin/pki libcharon-extra-plugins:/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so \
   libstrongswan-standard-plugins:/usr/lib/ipsec/plugins/libstrongswan-gmp.so \

@@ -1,6 +1,16 @@
 // Registry of CLI verbs. A module exports `register(program)`; list it here.
 import type { Command } from 'commander';
+import { register as capture } from './capture.ts';
+import { register as daemon } from './daemon.ts';
+import { register as demo } from './demo.ts';
+import { register as deploy } from './deploy.ts';
+import { register as destroy } from './destroy.ts';
+import { register as exec } from './exec.ts';
+import { register as fault } from './fault.ts';
+import { register as graph } from './graph.ts';
+import { register as inspect } from './inspect.ts';
+import { register as show } from './show.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [deploy, destroy, inspect, exec, graph, fault, capture, demo, daemon, show];
