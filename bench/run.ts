@@ -8,6 +8,7 @@ const BENCHMARKS: { file: string; args?: string[] }[] = [
   { file: 'lab.bench.ts' },
   { file: 'ike-crypto.bench.ts' },
   { file: 'esp.bench.ts' },
+  { file: 'ike-handshake.bench.ts' },
 ];
 
 const only = process.argv.slice(2);

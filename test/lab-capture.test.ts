@@ -9,13 +9,13 @@ import { listCaptures, startCapture, stopCapture } from '../labs/captures.ts';
 import { deployLab, destroyLab } from '../labs/lab.ts';
 import type { Lab } from '../labs/lab.ts';
 import { loadTopologyFile } from '../labs/topology/load.ts';
-import { cleanupAll, cli, isolate, pings, topology } from './helpers/lab.ts';
+import { cleanupAll, cli, fixture, isolate, pings, topology } from './helpers/lab.ts';
 
 const dirs = isolate('lab-capture');
 let lab: Lab;
 
 test.before(async () => {
-  const { lab: model } = loadTopologyFile(topology('hub-spoke.yaml'), { name: 'tcap' });
+  const { lab: model } = loadTopologyFile(fixture('hub-spoke-routed.yaml'), { name: 'tcap' });
   model.links.find((l) => l.id === 'hub-eth2--hub-host-eth1')!.capture = true;
   lab = await deployLab(model, { outDir: path.join(dirs.outDir, 'tcap') });
 });

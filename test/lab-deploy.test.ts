@@ -15,7 +15,7 @@ test.after.always(() => cleanupAll(dirs));
 test('hub-spoke: hosts reach each other across the WAN router (IPv4 and IPv6); destroy leaves the host as before', async (t) => {
   const name = 'tdep-hs';
   const before = await snapshot([name]);
-  const { lab: model } = loadTopologyFile(topology('hub-spoke.yaml'), { name });
+  const { lab: model } = loadTopologyFile(fixture('hub-spoke-routed.yaml'), { name });
   const lab = await deployLab(model, { outDir: `${dirs.outDir}/${name}` });
   t.teardown(() => destroyLab(name).catch(() => {}));
 

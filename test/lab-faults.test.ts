@@ -9,7 +9,7 @@ import { activeFaults, applyFault, clearFault, clearFaults, linkUp } from '../la
 import { deployLab, destroyLab } from '../labs/lab.ts';
 import type { Lab } from '../labs/lab.ts';
 import { loadTopologyFile } from '../labs/topology/load.ts';
-import { cleanupAll, cli, isolate, pingCount, pings, topology } from './helpers/lab.ts';
+import { cleanupAll, cli, fixture, isolate, pingCount, pings, topology } from './helpers/lab.ts';
 
 const dirs = isolate('lab-faults');
 let hs: Lab;
@@ -17,7 +17,7 @@ let nc: Lab;
 
 test.before(async () => {
   [hs, nc] = await Promise.all([
-    deployLab(loadTopologyFile(topology('hub-spoke.yaml'), { name: 'tf-hs' }).lab, { outDir: `${dirs.outDir}/tf-hs` }),
+    deployLab(loadTopologyFile(fixture('hub-spoke-routed.yaml'), { name: 'tf-hs' }).lab, { outDir: `${dirs.outDir}/tf-hs` }),
     deployLab(loadTopologyFile(topology('nat-client.yaml'), { name: 'tf-nc' }).lab, { outDir: `${dirs.outDir}/tf-nc` }),
   ]);
 });

@@ -18,7 +18,7 @@ test('deploy, inspect --json, exec, graph and destroy through the CLI', async (t
   const name = 'tlc-cli';
   t.teardown(() => cli(['destroy', '--name', name]));
   const before = await snapshot([name]);
-  const d = await cli(['deploy', '-t', topology('hub-spoke.yaml'), '--name', name, '--out', out(name)]);
+  const d = await cli(['deploy', '-t', fixture('hub-spoke-routed.yaml'), '--name', name, '--out', out(name)]);
   t.is(d.code, 0, d.stderr);
   t.regex(d.stdout, /namespaces: 7 created/);
   t.regex(d.stdout, /lab "tlc-cli" deployed in \d+ ms/);
@@ -74,8 +74,8 @@ test('two labs from one topology file run side by side; destroying one leaves th
   const [a, b] = ['tlc-side1', 'tlc-side2'];
   t.teardown(() => Promise.all([cli(['destroy', '--name', a]), cli(['destroy', '--name', b])]));
   const [ra, rb] = await Promise.all([
-    cli(['deploy', '-t', topology('hub-spoke.yaml'), '--name', a, '--out', out(a), '-q']),
-    cli(['deploy', '-t', topology('hub-spoke.yaml'), '--name', b, '--out', out(b), '-q']),
+    cli(['deploy', '-t', fixture('hub-spoke-routed.yaml'), '--name', a, '--out', out(a), '-q']),
+    cli(['deploy', '-t', fixture('hub-spoke-routed.yaml'), '--name', b, '--out', out(b), '-q']),
   ]);
   t.is(ra.code, 0, ra.stderr);
   t.is(rb.code, 0, rb.stderr);

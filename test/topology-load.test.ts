@@ -14,7 +14,7 @@ import { topologySchema } from '../labs/topology/schema.ts';
 import { fixture, ROOT, topology } from './helpers/lab.ts';
 
 test('hub-spoke.yaml: nodes, kinds, the R-17 LANs, IPv4 and IPv6, routes', (t) => {
-  const { lab, warnings } = loadTopologyFile(topology('hub-spoke.yaml'));
+  const { lab, warnings } = loadTopologyFile(fixture('hub-spoke-routed.yaml'));
   t.deepEqual(warnings, []);
   t.is(lab.name, 'hub-spoke');
   t.deepEqual(lab.nodes.map((n) => `${n.name}:${n.kind}`), ['hub:router', 'spoke1:router', 'spoke2:router', 'wan:router', 'hub-host:host', 'host1:host', 'host2:host']);
@@ -92,14 +92,14 @@ test("containerlab's brief link form with per-endpoint ipv4/ipv6 lists, mtu and 
 });
 
 test('--name overrides the lab name, and the namespaces follow it', (t) => {
-  const { lab } = loadTopologyFile(topology('hub-spoke.yaml'), { name: 'x1' });
+  const { lab } = loadTopologyFile(fixture('hub-spoke-routed.yaml'), { name: 'x1' });
   t.is(lab.name, 'x1');
   t.is(getNode(lab, 'spoke1').netns, 'flx-x1-spoke1');
-  t.throws(() => loadTopologyFile(topology('hub-spoke.yaml'), { name: 'no/slash' }), { message: /lab name "no\/slash" is not valid/ });
+  t.throws(() => loadTopologyFile(fixture('hub-spoke-routed.yaml'), { name: 'no/slash' }), { message: /lab name "no\/slash" is not valid/ });
 });
 
 test('links resolve by id, endpoint, node pair or index; ambiguity and typos are explained', (t) => {
-  const { lab } = loadTopologyFile(topology('hub-spoke.yaml'));
+  const { lab } = loadTopologyFile(fixture('hub-spoke-routed.yaml'));
   t.is(resolveLink(lab, 'hub-eth1--wan-eth1').id, 'hub-eth1--wan-eth1');
   t.is(resolveLink(lab, 'wan:eth2').id, 'spoke1-eth1--wan-eth2');
   t.is(resolveLink(lab, 'wan--hub').id, 'hub-eth1--wan-eth1');
@@ -141,7 +141,7 @@ test('kind registry: every NodeKind exported from labs/kinds/*.ts is registered 
 });
 
 test('graph: Mermaid and DOT name every node and link with interfaces and addresses', (t) => {
-  const { lab } = loadTopologyFile(topology('hub-spoke.yaml'));
+  const { lab } = loadTopologyFile(fixture('hub-spoke-routed.yaml'));
   const mermaid = renderGraph(lab, 'mermaid');
   t.regex(mermaid, /^%% lab hub-spoke\ngraph LR\n/);
   t.regex(mermaid, /n_hub\["<b>hub<\/b><br\/>router"\]/);

@@ -1,5 +1,6 @@
-// flexlab demo: the first command a newcomer runs (`make demo`). A readable list of steps; later
-// issues add theirs (tunnels up, a scenario, a report) to DEMO_STEPS.
+// flexlab demo: the first command a newcomer runs (`make demo`). A readable list of steps: deploy
+// the hub-and-spoke FlexVPN lab, show it, show its IKEv2 SAs as IOS prints them, send traffic through
+// the tunnels, check the WAN capture decrypts, and destroy everything.
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
@@ -12,6 +13,15 @@ import type { Lab } from '../../labs/lab.ts';
 import { LabState } from '../../labs/state.ts';
 import { displayPath, loadTopologyFile } from '../../labs/topology/load.ts';
 import { requireRoot } from '../lab-cli.ts';
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { controlPathOf } from '../../engine/daemon/daemon.ts';
+import { controlRequest } from '../../engine/daemon/control.ts';
+import { showIkev2Sa, showSession } from '../../reports/show.ts';
+import type { SessionView } from '../../reports/show.ts';
+
+const indent = (text: string) => text.split('\n').map((l) => `    ${l}`).join('\n');
+const readLines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
 
 export const DEMO_TOPOLOGY = fileURLToPath(new URL('../../topologies/hub-spoke.yaml', import.meta.url));
 export const DEMO_LAB = 'demo';
@@ -60,18 +70,58 @@ export const DEMO_STEPS: DemoStep[] = [
     },
   },
   {
-    title: 'traffic: hosts reach each other across the WAN router',
+    title: 'tunnels: the spokes bring up IKEv2 SAs to the hub (connect auto)',
     async run(ctx) {
-      await ping(ctx, 'host1', 'hub-host', 4, 'spoke1 LAN to hub LAN, IPv4');
-      await ping(ctx, 'host2', 'hub-host', 4, 'spoke2 LAN to hub LAN, IPv4');
-      await ping(ctx, 'host1', 'host2', 4, 'spoke1 LAN to spoke2 LAN, IPv4');
-      await ping(ctx, 'host1', 'hub-host', 6, 'spoke1 LAN to hub LAN, IPv6');
-      // Independent evidence from the wire: the hub's WAN link capture, decoded by tshark.
-      const cap = await stopCapture(ctx.lab!, 'hub-eth1--wan-eth1');
-      const r = await run(['tshark', '-r', cap.file, '-Y', 'icmp.type == 8 || icmpv6.type == 128', '-T', 'fields', '-e', 'frame.number']);
+      const lab = ctx.lab!;
+      const ctl = <T>(node: string, cmd: string) => controlRequest<T>(controlPathOf(lab.state.dir, node), cmd);
+      const until = Date.now() + 30_000;
+      const up = async (node: string) => ((await ctl<SessionView[]>(node, 'ike-sas')).some((s) => s.status === 'READY' && s.children.length > 0));
+      while (Date.now() < until && !((await up('spoke1')) && (await up('spoke2')))) await new Promise((r) => setTimeout(r, 200));
+      for (const node of ['spoke1', 'spoke2']) {
+        const ok = await up(node);
+        ctx.say(`  ${ok ? 'ok  ' : 'FAIL'} ${node}: IKE SA and CHILD SA ${ok ? 'established' : 'not established within 30 s'}`);
+        if (!ok) ctx.failures.push(`tunnel of ${node}`);
+      }
+      ctx.say('\n  hub# show crypto ikev2 sa');
+      ctx.say(indent(showIkev2Sa(await ctl<SessionView[]>('hub', 'ike-sas'))));
+      ctx.say('  spoke1# show crypto session detail');
+      ctx.say(indent(showSession(await ctl<SessionView[]>('spoke1', 'ike-sas'), true)));
+    },
+  },
+  {
+    title: 'traffic: hosts reach each other through the tunnels',
+    async run(ctx) {
+      await ping(ctx, 'host1', 'hub-host', 4, 'spoke1 LAN to hub LAN');
+      await ping(ctx, 'host2', 'hub-host', 4, 'spoke2 LAN to hub LAN');
+      await ping(ctx, 'host1', 'host2', 4, 'spoke1 LAN to spoke2 LAN, through the hub');
+      const lab = ctx.lab!;
+      await lab.exec('hub-host', ['iperf3', '-s', '-1', '-D', '-B', '192.168.10.10']);
+      await new Promise((r) => setTimeout(r, 300));
+      const out = await lab.run('host1', ['iperf3', '-c', '192.168.10.10', '-t', '3', '-J'], { timeoutMs: 60_000 });
+      try {
+        const mbps = (JSON.parse(out.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6;
+        ctx.say(`  ok   TCP host1 -> hub-host through the tunnel (iperf3, 3 s): ${mbps.toFixed(0)} Mbit/s`);
+      } catch {
+        ctx.say(`  FAIL TCP host1 -> hub-host: ${out.stderr || out.stdout}`);
+        ctx.failures.push('iperf3 through the tunnel');
+      }
+    },
+  },
+  {
+    title: 'evidence from the wire: the WAN capture decrypts with the lab\'s key tables',
+    async run(ctx) {
+      const lab = ctx.lab!;
+      const cap = await stopCapture(lab, 'hub-eth1--wan-eth1');
+      const keys = path.join(lab.outDir, 'keys');
+      const esp = readLines(path.join(keys, 'esp_sa')), ike = readLines(path.join(keys, 'ikev2_decryption_table'));
+      const args = ['-r', cap.file, '-o', 'esp.enable_encryption_decode:TRUE', ...esp.flatMap((l) => ['-o', `uat:esp_sa:${l}`]), ...ike.flatMap((l) => ['-o', `uat:ikev2_decryption_table:${l}`])];
+      const r = await run(['tshark', ...args, '-Y', 'esp && icmp.type == 8', '-T', 'fields', '-e', 'frame.number']);
       const n = r.stdout.split('\n').filter(Boolean).length;
-      ctx.say(`  ${n ? 'ok  ' : 'FAIL'} ${n} echo requests crossed the WAN link hub-eth1--wan-eth1 (capture ${displayPath(cap.file)}, open it in Wireshark)`);
-      if (!n) ctx.failures.push('no echo request in the WAN capture');
+      const k = await run(['tshark', ...args, '-Y', 'isakmp', '-T', 'fields', '-e', 'isakmp.exchangetype']);
+      const ikeFrames = k.stdout.split('\n').filter(Boolean).length;
+      ctx.say(`  ${n ? 'ok  ' : 'FAIL'} ${n} ICMP echo requests found inside ESP on hub-eth1--wan-eth1, ${ikeFrames} IKE messages decoded`);
+      ctx.say(`       open it in Wireshark: ${displayPath(cap.file)} with the key tables in ${displayPath(keys)}/ (copy esp_sa and ikev2_decryption_table to ~/.config/wireshark/)`);
+      if (!n) ctx.failures.push('no decrypted echo request in the WAN capture');
     },
   },
 ];
@@ -79,7 +129,7 @@ export const DEMO_STEPS: DemoStep[] = [
 export function register(program: Command): void {
   program
     .command('demo')
-    .description(`deploy ${displayPath(DEMO_TOPOLOGY)}, show it, prove traffic crosses it, destroy it`)
+    .description(`deploy ${displayPath(DEMO_TOPOLOGY)}, show its tunnels, prove traffic crosses them, destroy it`)
     .option('--out <dir>', 'output directory (default ./out/demo)')
     .option('--keep', 'leave the lab running at the end (flexlab destroy --name demo removes it)')
     .action(async (opts: { out?: string; keep?: boolean }) => {

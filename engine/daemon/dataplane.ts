@@ -94,6 +94,8 @@ export class DataPlane {
     // Up at once (synchronously), so the first decrypted packet can be written to it; a persistent
     // tunnel without an SA is up but routes nothing until configure().
     try {
+      // No IPv6 link-local address: it would send router solicitations and MLD through the tunnel.
+      execFileSync('ip', ['link', 'set', 'dev', tun.name, 'addrgenmode', 'none'], { stdio: 'ignore' });
       execFileSync('ip', ['link', 'set', 'dev', tun.name, 'mtu', String(plan.mtu), 'up'], { stdio: 'ignore' });
     } catch (e) {
       this.log.info('info', `cannot set ${tun.name} up: ${(e as Error).message}`, undefined, 'daemon');

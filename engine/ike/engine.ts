@@ -536,14 +536,20 @@ export class IkeEngine implements EngineCore {
 
   // ============================================================================ responder IKE_SA_INIT
 
+  private proposalCache?: { profiles: Ikev2Profile[]; policies?: Ikev2Policy[]; wire: ReturnType<typeof ikeProposalToWire>[] };
+
   private responderProposals(): ReturnType<typeof ikeProposalToWire>[] {
+    const c = this.proposalCache;
+    if (c && c.profiles === this.profiles && c.policies === this.settings.policies) return c.wire;
     const policies: Ikev2Policy[] = this.settings.policies?.length
       ? this.settings.policies
       : (() => {
         const fromProfiles = [...new Set(this.profiles.map((p) => p.policy))];
         return fromProfiles.length ? fromProfiles : [defaultIkev2Policy()];
       })();
-    return policies.flatMap((p) => p.proposals).map((p, i) => ikeProposalToWire(p, i + 1));
+    const wire = policies.flatMap((p) => p.proposals).map((p, i) => ikeProposalToWire(p, i + 1));
+    this.proposalCache = { profiles: this.profiles, policies: this.settings.policies, wire };
+    return wire;
   }
 
   private respondToInit(header: IkeHeader, raw: Buffer, d: Datagram, key: string, now: number): void {

@@ -10,8 +10,19 @@ export function ipFamily(addr: string): IpFamily | 0 {
   return net.isIPv4(addr) ? 4 : net.isIPv6(addr) ? 6 : 0;
 }
 
-/** Address text -> 4 or 16 bytes. Throws on invalid input. */
+const bytesCache = new Map<string, Buffer>();
+
+/** Address text -> 4 or 16 bytes (a fresh copy). Throws on invalid input. */
 export function ipToBytes(addr: string): Buffer {
+  const hit = bytesCache.get(addr);
+  if (hit) return Buffer.from(hit);
+  const b = parseIpBytes(addr);
+  if (bytesCache.size > 4096) bytesCache.clear();
+  bytesCache.set(addr, Buffer.from(b));
+  return b;
+}
+
+function parseIpBytes(addr: string): Buffer {
   if (net.isIPv4(addr)) return Buffer.from(addr.split('.').map((o) => Number(o)));
   if (!net.isIPv6(addr)) throw new Error(`not an IP address: "${addr}"`);
   let text = addr;
@@ -56,8 +67,16 @@ export function canonicalIp(addr: string): string {
   return bytesToIp(ipToBytes(addr));
 }
 
+const bigCache = new Map<string, bigint>();
+
 export function ipToBigInt(addr: string): bigint {
-  return BigInt('0x' + ipToBytes(addr).toString('hex'));
+  let v = bigCache.get(addr);
+  if (v === undefined) {
+    v = BigInt('0x' + ipToBytes(addr).toString('hex'));
+    if (bigCache.size > 4096) bigCache.clear();
+    bigCache.set(addr, v);
+  }
+  return v;
 }
 
 export function bigIntToIp(v: bigint, family: IpFamily): string {

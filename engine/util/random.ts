@@ -7,7 +7,23 @@ export interface RandomSource {
   bytes(n: number): Buffer;
 }
 
-export const cryptoRandom: RandomSource = { bytes: (n) => randomBytes(n) };
+/** The OS generator, drawn in 4 KiB blocks: SPIs, nonces and IVs are small and frequent. */
+export const cryptoRandom: RandomSource = (() => {
+  let pool = Buffer.alloc(0);
+  let off = 0;
+  return {
+    bytes(n: number): Buffer {
+      if (n > 1024) return randomBytes(n);
+      if (off + n > pool.length) {
+        pool = randomBytes(4096);
+        off = 0;
+      }
+      const out = Buffer.from(pool.subarray(off, off + n));
+      off += n;
+      return out;
+    },
+  };
+})();
 
 /**
  * Deterministic generator for tests and the simulator: SHA-256 in counter mode over a seed.
