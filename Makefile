@@ -19,14 +19,14 @@ DEB_PACKAGES := \
   freeradius:/usr/sbin/freeradius freeradius-utils:/usr/bin/radclient \
   chromium:/usr/bin/chromium
 
-.PHONY: help deps deps-deb deps-npm native typecheck test demo bench interop clean
+.PHONY: help deps deps-deb deps-npm native build typecheck test demo bench interop clean
 
 help:
 	@echo "make demo   - install what is missing and run the main job (deploy, tunnels, scenario, report)"
 	@echo "make test   - install what is missing and run every test"
 	@echo "make bench  - benchmarks, ours beside a reference, printed as ratios"
 
-deps: deps-deb deps-npm native
+deps: deps-deb deps-npm native build
 
 deps-deb:
 	@missing=""; for p in $(DEB_PACKAGES); do f=$${p#*:}; [ -e "$$f" ] || missing="$$missing $${p%%:*}"; done; \
@@ -46,6 +46,12 @@ native: deps-npm
 	  echo "== building the native addon (TUN, setns)"; \
 	  (cd engine/native && npx node-gyp rebuild --silent); fi
 
+# One-file bundle of the CLI and daemon for fast start-up (bin/flexlab.js falls back to the
+# TypeScript sources whenever a source is newer than the bundle).
+build: deps-npm
+	@./node_modules/.bin/esbuild cli/main.ts --bundle --platform=node --format=esm --target=node20 \
+	  --packages=external --outfile=dist/flexlab.mjs --log-level=warning
+
 typecheck: deps-npm
 	npx tsc --noEmit -p .
 
@@ -63,4 +69,4 @@ interop: deps
 
 clean:
 	./bin/flexlab.js destroy --all || true
-	rm -rf engine/native/build out
+	rm -rf engine/native/build dist out

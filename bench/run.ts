@@ -9,6 +9,7 @@ const BENCHMARKS: { file: string; args?: string[] }[] = [
   { file: 'ike-crypto.bench.ts' },
   { file: 'esp.bench.ts' },
   { file: 'ike-handshake.bench.ts' },
+  { file: 'tunnel.bench.ts' },
 ];
 
 const only = process.argv.slice(2);

@@ -13,6 +13,7 @@ import type { Lab } from '../../labs/lab.ts';
 import { LabState } from '../../labs/state.ts';
 import { displayPath, loadTopologyFile } from '../../labs/topology/load.ts';
 import { requireRoot } from '../lab-cli.ts';
+import { projectPath } from '../../engine/util/paths.ts';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { controlPathOf } from '../../engine/daemon/daemon.ts';
@@ -23,7 +24,7 @@ import type { SessionView } from '../../reports/show.ts';
 const indent = (text: string) => text.split('\n').map((l) => `    ${l}`).join('\n');
 const readLines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
 
-export const DEMO_TOPOLOGY = fileURLToPath(new URL('../../topologies/hub-spoke.yaml', import.meta.url));
+export const DEMO_TOPOLOGY = projectPath('topologies', 'hub-spoke.yaml');
 export const DEMO_LAB = 'demo';
 
 export interface DemoContext {

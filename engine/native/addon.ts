@@ -2,11 +2,12 @@
 // native UDP sockets (recvmmsg/sendmmsg) and network-namespace switching. Built by `make native`
 // (cd engine/native && npx node-gyp rebuild).
 
+import { projectPath } from '../util/paths.ts';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const ADDON_PATH = fileURLToPath(new URL('./build/Release/flexlab_native.node', import.meta.url));
+export const ADDON_PATH = projectPath('engine', 'native', 'build', 'Release', 'flexlab_native.node');
 
 /** Meta ints per packet delivered by a reader: TUN [offset, length]; UDP adds port, family, address. */
 export const TUN_META_INTS = 2;

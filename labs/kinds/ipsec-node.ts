@@ -4,8 +4,8 @@
 
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { NodeContext, NodeKind } from './types.ts';
+import { projectPath } from '../../engine/util/paths.ts';
 import { forwardingSysctls } from './router.ts';
 import { kindConfigSchema } from '../../engine/roles/config-schema.ts';
 import { buildRoleSetup } from '../../engine/roles/config.ts';
@@ -13,7 +13,7 @@ import type { DaemonInput } from '../../engine/roles/config.ts';
 import { controlPathOf } from '../../engine/daemon/daemon.ts';
 import { controlRequest } from '../../engine/daemon/control.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/flexlab.js', import.meta.url));
+const CLI = projectPath('bin', 'flexlab.js');
 
 export function daemonInput(ctx: NodeContext, role: 'hub' | 'spoke'): DaemonInput {
   return {

@@ -2,13 +2,14 @@
 // and of each node's `config` block against its kind's configSchema. Ajv's errors become located
 // diagnostics with the wording a user needs.
 
+import { projectPath } from '../../engine/util/paths.ts';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { didYouMean } from './diagnostics.ts';
 import type { JsonPath } from './diagnostics.ts';
 
-export const topologySchemaPath = new URL('../../schemas/topology.schema.json', import.meta.url);
+export const topologySchemaPath = projectPath('schemas', 'topology.schema.json');
 
 let ajv: Ajv | undefined;
 let topologyValidator: ValidateFunction | undefined;
