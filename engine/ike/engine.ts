@@ -465,14 +465,17 @@ export class IkeEngine implements EngineCore {
     if (child.state !== 'DELETING') this.deleteChild(child.id, now, 'hard lifetime expired');
   }
 
+  /** TEMPORARY_FAILURE (RFC 7296 2.25): try again after a random 0.5-2 s, so two peers do not collide again. */
+  private retryLater(key: string, now: number, f: (t: number) => void): void {
+    this.timers.set(key, now + 500 + (this.random.bytes(1)[0]! / 255) * 1500, f);
+  }
+
   retryChildRekey(sa: IkeSa, child: ChildSa, now: number): void {
-    const delay = 500 + (this.random.bytes(1)[0]! / 255) * 1500;
-    this.timers.set(`${sa.timerPrefix}c${child.id}retry`, now + delay, (t) => this.rekeyChild(child.id, t));
+    this.retryLater(`${sa.timerPrefix}c${child.id}retry`, now, (t) => this.rekeyChild(child.id, t));
   }
 
   retryIkeRekey(sa: IkeSa, now: number): void {
-    const delay = 500 + (this.random.bytes(1)[0]! / 255) * 1500;
-    this.timers.set(`${sa.timerPrefix}ikerekeyretry`, now + delay, (t) => this.rekeyIke(sa.id, t));
+    this.retryLater(`${sa.timerPrefix}ikerekeyretry`, now, (t) => this.rekeyIke(sa.id, t));
   }
 
   adoptRekeyedIkeSa(old: IkeSa, n: IkeSa, now: number): void {

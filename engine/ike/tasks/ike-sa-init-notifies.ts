@@ -2,7 +2,8 @@
 // IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383), SIGNATURE_HASH_ALGORITHMS (RFC 7427) and Vendor IDs
 // (including Cisco's FLEXVPN-SUPPORTED, which stops a hub from narrowing the initiator's TS).
 
-import { HashAlgorithm, NAT_T_PORT, NotifyType, PayloadType } from '../constants.ts';
+import { NAT_T_PORT, NotifyType, PayloadType } from '../constants.ts';
+import { OUR_SIGNATURE_HASHES, decodeSignatureHashAlgorithms, encodeSignatureHashAlgorithms } from '../crypto/auth.ts';
 import type { ExchangeContext, Task, TaskResult } from '../sa/task.ts';
 import { DONE } from '../sa/task.ts';
 import { mkNotify, notify, notifies, vendorIds } from '../payload-util.ts';
@@ -89,42 +90,33 @@ export class FragmentationSupportTask implements Task {
 /** RFC 7427 section 4: the hash algorithms we accept in Digital Signature AUTH payloads. */
 export class SignatureHashTask implements Task {
   readonly name = 'signature-hash-algorithms';
-  static readonly OURS = [HashAlgorithm.SHA2_256, HashAlgorithm.SHA2_384, HashAlgorithm.SHA2_512];
 
-  private data(): Buffer {
-    const b = Buffer.alloc(SignatureHashTask.OURS.length * 2);
-    SignatureHashTask.OURS.forEach((h, i) => b.writeUInt16BE(h, i * 2));
-    return b;
-  }
-
-  private read(x: ExchangeContext): void {
+  private read(x: ExchangeContext): TaskResult {
     const n = notify(x.received, NotifyType.SIGNATURE_HASH_ALGORITHMS);
-    if (!n) return;
-    const list: number[] = [];
-    for (let i = 0; i + 1 < n.data.length; i += 2) list.push(n.data.readUInt16BE(i));
-    x.sa.peerSignatureHashes = list;
+    if (n) x.sa.peerSignatureHashes = decodeSignatureHashAlgorithms(n.data);
+    return DONE;
   }
 
-  private wanted(x: ExchangeContext): boolean {
-    return x.core.profiles.some((p) => p.authLocal !== 'pre-share' || p.authRemote.some((m) => m !== 'pre-share'));
+  /** Sent only when some profile signs or verifies with certificates. */
+  private add(x: ExchangeContext): void {
+    const wanted = x.core.profiles.some((p) => p.authLocal !== 'pre-share' || p.authRemote.some((m) => m !== 'pre-share'));
+    if (wanted) x.out.push(mkNotify(NotifyType.SIGNATURE_HASH_ALGORITHMS, encodeSignatureHashAlgorithms(OUR_SIGNATURE_HASHES)));
   }
 
   buildRequest(x: ExchangeContext): void {
-    if (this.wanted(x)) x.out.push(mkNotify(NotifyType.SIGNATURE_HASH_ALGORITHMS, this.data()));
+    this.add(x);
   }
 
   processResponse(x: ExchangeContext): TaskResult {
-    this.read(x);
-    return DONE;
+    return this.read(x);
   }
 
   processRequest(x: ExchangeContext): TaskResult {
-    this.read(x);
-    return DONE;
+    return this.read(x);
   }
 
   buildResponse(x: ExchangeContext): void {
-    if (x.sa.peerSignatureHashes.length && this.wanted(x)) x.out.push(mkNotify(NotifyType.SIGNATURE_HASH_ALGORITHMS, this.data()));
+    if (x.sa.peerSignatureHashes.length) this.add(x);
   }
 }
 
