@@ -332,7 +332,7 @@ test('configuration payload: the client gets an address from the pool, DNS and r
   t.is(i.receivedConfig!.address4, '10.0.0.2');
   t.deepEqual(i.receivedConfig!.dns, ['10.0.1.1']);
   t.deepEqual(i.receivedConfig!.subnets, ['10.0.0.1/32', '192.168.10.0/24']);
-  t.is(i.receivedConfig!.defaultDomain, 'flexlab.test');
+  t.is(i.receivedConfig!.defaultDomain, undefined, 'a standard client gets no Cisco Unity attributes (F-CFG-01)');
   t.is(r.assignedAddress, '10.0.0.2');
   t.deepEqual(r.assignedConfig!.peerSubnets, ['172.16.1.0/24']);
   // Without FLEXVPN-SUPPORTED the responder narrows TSi to the assigned address.
@@ -347,10 +347,13 @@ test('configuration payload: the client gets an address from the pool, DNS and r
 test('a FlexVPN peer (FLEXVPN-SUPPORTED vendor ID) keeps any/any selectors with config mode', (t) => {
   const p = pair({
     initiator: { configMode: { requestAddress: true }, vendorIds: [Buffer.from('FLEXVPN-SUPPORTED')] },
-    responder: { configMode: { pool: '10.0.0.0/24' } },
+    responder: { configMode: { pool: '10.0.0.0/24', defaultDomain: 'flexlab.test', splitDns: ['corp.flexlab.test'] } },
   });
   p.up();
   t.deepEqual(live(p.hub)[0]!.children[0]!.remoteTs, ['0.0.0.0/0', '::/0']);
+  const got = live(p.spoke)[0]!.receivedConfig!;
+  t.is(got.defaultDomain, 'flexlab.test', 'a Cisco client gets the Unity default domain');
+  t.deepEqual(got.splitDns, ['corp.flexlab.test']);
 });
 
 test('malformed and forged input is counted and dropped, never thrown', (t) => {

@@ -67,12 +67,47 @@ export interface IkeSaKeysExport {
   skAr: Buffer;
 }
 
-/** A request for the AAA layer (RADIUS) that an exchange waits for; answered with `aaaResult`. */
-export interface AaaRequest {
+/**
+ * A request for the AAA layer (RADIUS) that an exchange waits for; the shell answers it with
+ * `IkeEngine.aaaResult`. The core never talks RADIUS itself.
+ */
+export type AaaRequest = {
   requestId: number;
   ikeSaId: number;
-  kind: string;
-  payload: Record<string, unknown>;
+  /** What the NAS puts in every request (F-SRV-07, section 13.5). */
+  context: { peer: Endpoint; local: Endpoint; phase1Id: string; auditSessionId: string; profile: string };
+} & (
+  /** EAP pass-through (RFC 3579): relay this EAP-Message (`state` from the last Access-Challenge). */
+  | { kind: 'eap'; userName: string; eapMessage: Buffer; state?: Buffer }
+  /** AAA-based pre-shared key and user/group authorization (Service-Type Outbound). */
+  | { kind: 'authorize'; purpose: 'psk' | 'group' | 'user'; userName: string; password?: string }
+);
+
+export interface AaaResult {
+  requestId: number;
+  outcome: 'accept' | 'reject' | 'challenge' | 'timeout';
+  eapMessage?: Buffer;
+  state?: Buffer;
+  /** EAP master session key (from MS-MPPE-Recv-Key|Send-Key of the Access-Accept). */
+  msk?: Buffer;
+  /** Reply attributes (Cisco AV-pairs as their text). */
+  attributes?: Array<{ name: string; value: string }>;
+  /** The server that answered, for show output and event text. */
+  server?: string;
+  reason?: string;
+}
+
+/** RADIUS accounting for a session (RFC 2866); the shell adds the data-plane counters. */
+export interface AccountingRecord {
+  status: 'start' | 'stop' | 'interim';
+  ikeSaId: number;
+  sessionId: string;
+  userName: string;
+  context: AaaRequest['context'];
+  framedIp?: string;
+  terminateCause?: string;
+  childIds: number[];
+  startedAt: number;
 }
 
 export type Action =
@@ -83,6 +118,7 @@ export type Action =
   | { type: 'update-endpoints'; ikeSaId: number; local: Endpoint; remote: Endpoint; childIds: number[] }
   | { type: 'ike-keys'; keys: IkeSaKeysExport }
   | { type: 'aaa-request'; request: AaaRequest }
+  | { type: 'accounting'; record: AccountingRecord }
   | { type: 'event'; event: IkeEvent };
 
 export type IkeEventType =

@@ -121,6 +121,38 @@ export interface IpsecProfile {
   replayWindow: number;
 }
 
+/** `authentication local eap` credentials (`crypto eap credentials PROFILE`, F-AUTH-05). */
+export interface EapClientConfig {
+  /** EAP identity; default: the local IKE identity (used when the server sends no Identity request). */
+  identity?: string;
+  password: string;
+  /** Methods in order of preference (what a Nak asks for): mschapv2, md5, gtc. */
+  methods?: Array<'mschapv2' | 'md5' | 'gtc'>;
+}
+
+/** `authentication remote eap [query-identity] [timeout N]` with where EAP is terminated (F-AUTH-06). */
+export interface EapServerConfig {
+  /** `radius`: pass-through to the AAA server (EAP-Message relay); `local`: our own EAP server. */
+  mode: 'radius' | 'local';
+  /** Ask the peer for its EAP identity (else the IKE identity is sent to RADIUS as the EAP identity). */
+  queryIdentity: boolean;
+  /** Seconds to wait for each EAP response of the peer (IOS default 90, range 45-180). */
+  timeout: number;
+  /** Local mode: methods offered and the user database. */
+  methods?: Array<'mschapv2' | 'md5' | 'gtc'>;
+  users?: Record<string, { password: string; methods?: Array<'mschapv2' | 'md5' | 'gtc'> }>;
+}
+
+/** Where authorization attributes come from (F-AUTHZ-02). */
+export interface AuthorizationConfig {
+  /** `aaa authorization group ... list (local POLICY | radius) [name-mangler]` */
+  group?: { source: 'local' | 'radius'; policy?: string; nameMangler?: import('../aaa/authorization.ts').NameMangler };
+  /** `aaa authorization user ... {list (local|radius) [name-mangler] | cached}` */
+  user?: { source: 'local' | 'radius' | 'cached'; policy?: string; nameMangler?: import('../aaa/authorization.ts').NameMangler };
+  /** `aaa authorization group override`: group attributes win over user ones. */
+  override?: boolean;
+}
+
 /** `crypto ikev2 profile NAME` */
 export interface Ikev2Profile {
   name: string;
@@ -145,6 +177,13 @@ export interface Ikev2Profile {
   vendorIds?: Buffer[];
   /** Accept NAT-T (always used here: ESP only runs UDP-encapsulated). */
   natKeepalive?: number;
+  eapClient?: EapClientConfig;
+  eapServer?: EapServerConfig;
+  /** `keyring aaa LIST [name-mangler N] [password PW]`: pre-shared keys fetched from RADIUS (F-AUTH-09). */
+  aaaKeyring?: { nameMangler?: import('../aaa/authorization.ts').NameMangler; password?: string };
+  authorization?: AuthorizationConfig;
+  /** `aaa accounting {psk|eap|cert} LIST`: RADIUS accounting Start/Stop for the sessions of this profile. */
+  accounting?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,6 +361,10 @@ export interface IkeEngineSettings {
   fragmentationMtu?: number;
   /** Vendor IDs sent in IKE_SA_INIT when no profile is known yet (responder) or none is set. */
   vendorIds?: Buffer[];
+  /** `ip local pool NAME first last`: named pools that authorization refers to (Framed-Pool). */
+  pools?: Record<string, string>;
+  /** `crypto ikev2 authorization policy NAME` objects: the local AAA database. */
+  authorizationPolicies?: Record<string, import('../aaa/authorization.ts').AuthorizationAttributes>;
   /** Policies used by the responder to answer IKE_SA_INIT (`crypto ikev2 policy`); default: smart default. */
   policies?: Ikev2Policy[];
   /** Seconds between NAT keepalives when behind a NAT (RFC 3948 section 4; 0 = off). */

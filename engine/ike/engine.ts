@@ -5,7 +5,7 @@
 // it must (cookies, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN), and keeps connections up.
 
 import { ExchangeType, NAT_T_PORT, NotifyType, enumName } from './constants.ts';
-import type { Action, Datagram, Endpoint, IkeEvent, IkeEventType } from './actions.ts';
+import type { AaaRequest, AaaResult, Action, Datagram, Endpoint, IkeEvent, IkeEventType } from './actions.ts';
 import type { Ikev2Policy, Ikev2Profile, IkeEngineSettings } from './config.ts';
 import { defaultEngineSettings, defaultIkev2Policy } from './config.ts';
 import type { IkeHeader, Payload, TrafficSelector } from './message.ts';
@@ -84,6 +84,8 @@ export class IkeEngine implements EngineCore {
   private readonly cookies: CookieJar;
   private ikeSaIds = 0;
   private childIds = 0;
+  private aaaIds = 0;
+  private readonly aaaPending = new Map<number, number>(); // request id -> IKE SA id
 
   constructor(opts: IkeEngineOptions = {}) {
     this.name = opts.name ?? 'ike';
@@ -276,13 +278,51 @@ export class IkeEngine implements EngineCore {
     if (outbound) sa.lastOutboundTraffic = now;
   }
 
-  /** Delivers the answer to an `aaa-request` action and resumes the waiting exchange. */
-  aaaResult(ikeSaId: number, key: string, result: unknown, now: number): void {
+  /** Delivers the answer to an `aaa-request` action and resumes the exchange waiting for it. */
+  aaaResult(result: AaaResult, now: number): void {
     this.now = now;
-    const sa = this.byId.get(ikeSaId);
-    if (!sa || !sa.deferred) return;
-    sa.deferred.x.shared[key] = result;
+    const saId = this.aaaPending.get(result.requestId);
+    this.aaaPending.delete(result.requestId);
+    const sa = saId !== undefined ? this.byId.get(saId) : undefined;
+    if (!sa || !sa.deferred || sa.aaaRequestId !== result.requestId) {
+      this.counter('aaa.late-result');
+      return;
+    }
+    sa.aaaRequestId = undefined;
+    sa.deferred.x.shared.aaaResult = result;
     sa.resumeDeferred(now);
+  }
+
+  requestAaa(sa: IkeSa, req: Parameters<EngineCore['requestAaa']>[1]): number {
+    const requestId = ++this.aaaIds;
+    sa.aaaRequestId = requestId;
+    this.aaaPending.set(requestId, sa.id);
+    if (!sa.auditSessionId) sa.auditSessionId = this.auditSessionId(sa);
+    const request = {
+      ...req, requestId, ikeSaId: sa.id,
+      context: { peer: { ...sa.remote }, local: { ...sa.local }, phase1Id: sa.remoteId?.value ?? sa.remote.address, auditSessionId: sa.auditSessionId, profile: sa.profile?.name ?? sa.name },
+    } as AaaRequest;
+    this.act({ type: 'aaa-request', request });
+    this.counter(`aaa.${req.kind}`);
+    return requestId;
+  }
+
+  /** A session handle unique in this engine (IOS prints e.g. L2L4AC1G102ZO2L4AC1G101ZI1F401F4ZN34). */
+  private auditSessionId(sa: IkeSa): string {
+    return `L2L${this.name.replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 8)}${sa.id.toString(16).toUpperCase().padStart(6, '0')}Z${this.random.bytes(4).toString('hex').toUpperCase()}`;
+  }
+
+  armEapTimeout(sa: IkeSa, now: number): void {
+    const t = sa.profile?.eapServer?.timeout ?? 90;
+    this.timers.set(`${sa.timerPrefix}eap`, now + t * 1000, (at) => {
+      sa.emit('auth-failed', `EAP timeout: no response from ${sa.remoteId?.value ?? sa.peer} within ${t} s`, { timeout: t });
+      this.counter('eap-timeouts');
+      sa.destroy('EAP timeout', at);
+    });
+  }
+
+  disarmEapTimeout(sa: IkeSa): void {
+    this.timers.cancel(`${sa.timerPrefix}eap`);
   }
 
   // ============================================================================ queries
@@ -389,9 +429,13 @@ export class IkeEngine implements EngineCore {
     return [...this.byId.values()].filter((o) => o !== sa && o.remoteId?.type === id.type && o.remoteId.value === id.value && o.profile === sa.profile);
   }
 
-  established(sa: IkeSa, now: number): void {
+  authStarted(sa: IkeSa): void {
     for (const [k, v] of this.halfOpenInit) if (v === sa) this.halfOpenInit.delete(k);
     this.timers.cancel(`${sa.timerPrefix}halfopen`);
+  }
+
+  established(sa: IkeSa, now: number): void {
+    this.authStarted(sa);
     const conn = [...this.connections.values()].find((c) => c.saId === sa.id);
     if (conn) conn.attempts = 0;
     this.armIkeTimers(sa, now);
@@ -411,7 +455,9 @@ export class IkeEngine implements EngineCore {
       });
     }
     if (p.dpd && p.dpd.interval > 0) this.armDpd(sa, now);
-    if (sa.natLocal && !sa.natFaked && s.natKeepalive > 0) this.armKeepalive(sa, now);
+    // natLocal comes from the peer's NAT_DETECTION_DESTINATION_IP, so it is real even when we fake
+    // our own source hash (forceEncap): a node really behind a NAT keeps its mapping alive.
+    if (sa.natLocal && s.natKeepalive > 0) this.armKeepalive(sa, now);
   }
 
   /**

@@ -3,7 +3,7 @@
 // rewrite datagrams (a NAT, a blackhole). Exchange tests run here in microseconds of real time; the
 // same loop is the seed of the in-process simulation backend.
 
-import type { Action, ChildSaInstall, Datagram, IkeEvent } from '../ike/actions.ts';
+import type { AaaRequest, AaaResult, AccountingRecord, Action, ChildSaInstall, Datagram, IkeEvent } from '../ike/actions.ts';
 import type { IkeEngine } from '../ike/engine.ts';
 
 export interface SimNode {
@@ -16,6 +16,10 @@ export interface SimNode {
   removed: number[];
   keys: Array<Extract<Action, { type: 'ike-keys' }>['keys']>;
   actions: Action[];
+  /** Answers the node's AAA requests (a RADIUS server stand-in); undefined = never answered. */
+  aaa?: (req: AaaRequest) => AaaResult | undefined;
+  aaaRequests: AaaRequest[];
+  accounting: AccountingRecord[];
 }
 
 /** What a filter decides for a datagram: deliver (maybe rewritten), drop, or deliver several. */
@@ -25,7 +29,9 @@ export type Filter = (d: Datagram, from: SimNode, now: number) => FilterResult;
 interface InFlight {
   at: number;
   seq: number;
-  d: Datagram;
+  d?: Datagram;
+  /** A scheduled callback (an AAA answer) instead of a datagram. */
+  run?: () => void;
 }
 
 /** Virtual time starts at a fixed wall-clock instant so certificate validity checks mean something. */
@@ -42,7 +48,7 @@ export class VirtualNetwork {
   readonly wire: Array<{ time: number; d: Datagram }> = [];
 
   add(name: string, address: string, engine: IkeEngine): SimNode {
-    const n: SimNode = { name, address, engine, events: [], sent: [], installed: new Map(), removed: [], keys: [], actions: [] };
+    const n: SimNode = { name, address, engine, events: [], sent: [], installed: new Map(), removed: [], keys: [], actions: [], aaaRequests: [], accounting: [] };
     this.nodes.push(n);
     return n;
   }
@@ -70,6 +76,13 @@ export class VirtualNetwork {
           case 'activate-outbound': { const c = n.installed.get(a.childId); if (c) c.outboundActive = true; break; }
           case 'remove-child': n.installed.delete(a.childId); n.removed.push(a.childId); break;
           case 'ike-keys': n.keys.push(a.keys); break;
+          case 'aaa-request': {
+            n.aaaRequests.push(a.request);
+            const r = n.aaa?.(a.request);
+            if (r) this.later(this.latency, () => n.engine.aaaResult(r, this.now));
+            break;
+          }
+          case 'accounting': n.accounting.push(a.record); break;
           default: break;
         }
       }
@@ -93,6 +106,11 @@ export class VirtualNetwork {
     for (const x of out) this.inflight.push({ at: this.now + this.latency, seq: this.seq++, d: x });
   }
 
+  /** Runs `f` after `ms` of virtual time (answers of simulated servers). */
+  later(ms: number, f: () => void): void {
+    this.inflight.push({ at: this.now + ms, seq: this.seq++, run: f });
+  }
+
   /** Processes the next event (delivery or timer). Returns false when nothing is pending before `limit`. */
   step(limit = Infinity): boolean {
     this.flush();
@@ -112,11 +130,17 @@ export class VirtualNetwork {
     this.now = Math.max(this.now, at);
     if (nextPacket <= nextTimer) {
       const p = this.inflight.shift()!;
-      const to = this.node(p.d.remote.address);
+      if (p.run) {
+        p.run();
+        this.flush();
+        return true;
+      }
+      const to = this.node(p.d!.remote.address);
+      const d = p.d!;
       if (to) {
-        this.wire.push({ time: this.now, d: p.d });
+        this.wire.push({ time: this.now, d });
         // The receiver sees the datagram from its sender's (possibly translated) address.
-        to.engine.handleDatagram({ local: p.d.remote, remote: p.d.local, data: p.d.data }, this.now);
+        to.engine.handleDatagram({ local: d.remote, remote: d.local, data: d.data }, this.now);
       }
     } else {
       timerNode!.engine.handleTimeout(this.now);

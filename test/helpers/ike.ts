@@ -39,11 +39,17 @@ export interface ProfileOptions {
   localTs?: Ikev2Profile['localTs'];
   remoteTs?: Ikev2Profile['remoteTs'];
   vendorIds?: Buffer[];
+  eapClient?: Ikev2Profile['eapClient'];
+  eapServer?: Ikev2Profile['eapServer'];
+  aaaKeyring?: Ikev2Profile['aaaKeyring'];
+  authorization?: Ikev2Profile['authorization'];
+  accounting?: boolean;
+  authLocal?: Ikev2Profile['authLocal'];
 }
 
 export function profile(o: ProfileOptions = {}): Ikev2Profile {
   const method = o.auth ?? 'pre-share';
-  const localAuth = method === 'rsa' ? 'rsa-sig' : method === 'ecdsa' ? 'ecdsa-sig' : 'pre-share';
+  const localAuth = o.authLocal ?? (method === 'rsa' ? 'rsa-sig' : method === 'ecdsa' ? 'ecdsa-sig' : 'pre-share');
   const ipsec = defaultIpsecProfile();
   if (o.transforms) ipsec.transformSets = o.transforms.map((t, i) => parseTransformSet(`ts${i}`, t) as TransformSet);
   if (o.pfsGroup) ipsec.pfsGroup = o.pfsGroup;
@@ -53,7 +59,7 @@ export function profile(o: ProfileOptions = {}): Ikev2Profile {
     matchRemote: o.match ?? [{ type: 'any' }],
     localIdentity: o.identity,
     authLocal: localAuth,
-    authRemote: o.authRemote ?? [localAuth],
+    authRemote: o.authRemote ?? [localAuth === 'eap' ? 'rsa-sig' : localAuth],
     keyring: { name: 'kr', peers: [{ name: 'any', address: '0.0.0.0/0', preSharedKey: o.psk ?? 'cisco123', preSharedKeyLocal: o.pskLocal, preSharedKeyRemote: o.pskRemote }] },
     credentials: o.certName ? { cert: pki.cert(o.certName), chain: [], key: pki.key(o.certName) } : undefined,
     trustedCas: [pki.cert('ca')],
@@ -65,6 +71,11 @@ export function profile(o: ProfileOptions = {}): Ikev2Profile {
     localTs: o.localTs,
     remoteTs: o.remoteTs,
     vendorIds: o.vendorIds,
+    eapClient: o.eapClient,
+    eapServer: o.eapServer,
+    aaaKeyring: o.aaaKeyring,
+    authorization: o.authorization,
+    accounting: o.accounting,
   };
 }
 

@@ -38,6 +38,12 @@ export class PskAuthenticator implements Authenticator {
   readonly display = 'PSK';
 
   private key(x: ExchangeContext, local: boolean): Buffer | undefined {
+    // AAA-based keys (F-AUTH-09) fetched from RADIUS take the place of the local keyring.
+    const aaa = x.sa.aaaPsk;
+    if (aaa) {
+      const k = local ? aaa.local ?? aaa.symmetric : aaa.remote ?? aaa.symmetric;
+      return k === undefined ? undefined : Buffer.from(k, 'utf8');
+    }
     const peer = findKeyringPeer(x.sa.profile?.keyring, x.sa);
     const k = local ? peer?.preSharedKeyLocal ?? peer?.preSharedKey : peer?.preSharedKeyRemote ?? peer?.preSharedKey;
     return k === undefined ? undefined : Buffer.from(k, 'utf8');

@@ -3,7 +3,9 @@
 // Kept as an interface so tasks never import the engine itself.
 
 import type { RandomSource } from '../../util/random.ts';
-import type { Action, IkeEvent, IkeEventType } from '../actions.ts';
+import type { AaaRequest, Action, IkeEvent, IkeEventType } from '../actions.ts';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 import type { Ikev2Profile, IkeEngineSettings } from '../config.ts';
 import type { Timers } from '../timers.ts';
 import type { IkeSa } from './ike-sa.ts';
@@ -52,6 +54,13 @@ export interface EngineCore {
   adoptRekeyedIkeSa(oldSa: IkeSa, newSa: IkeSa, now: number): void;
   /** Other IKE SAs with the same remote identity (INITIAL_CONTACT handling). */
   ikeSasByRemoteId(sa: IkeSa): IkeSa[];
+  /** Asks the AAA layer (RADIUS) something; the exchange defers until `IkeEngine.aaaResult`. */
+  requestAaa(sa: IkeSa, req: DistributiveOmit<AaaRequest, 'requestId' | 'ikeSaId' | 'context'>): number;
+  /** The peer has `timeout` seconds to answer our EAP request (`authentication remote eap timeout`). */
+  armEapTimeout(sa: IkeSa, now: number): void;
+  disarmEapTimeout(sa: IkeSa): void;
+  /** The responder received a valid IKE_AUTH request: the SA stops counting as half-open. */
+  authStarted(sa: IkeSa): void;
   /** Schedules the periodic jobs of an established SA (DPD, rekey, keepalive). */
   established(sa: IkeSa, now: number): void;
 }

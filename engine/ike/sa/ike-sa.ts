@@ -61,6 +61,8 @@ export interface ConfigReceived {
   subnets: string[];
   defaultDomain?: string;
   splitDns: string[];
+  banner?: string;
+  backupGateways?: string[];
   other: Array<{ type: number; value: string }>;
 }
 
@@ -119,6 +121,20 @@ export class IkeSa {
   replacedBy?: number;
   /** New IKE SA we created as responder while our own rekey was outstanding (RFC 7296 2.8.2). */
   ikeCollision?: IkeSa;
+  /** Pre-shared keys fetched from RADIUS for this peer (keyring aaa). */
+  aaaPsk?: { symmetric?: string; local?: string; remote?: string };
+  /** Attributes received while authenticating (EAP or AAA-PSK Access-Accept): implicit authorization. */
+  implicitAttributes?: import('../../aaa/authorization.ts').AuthorizationAttributes;
+  /** The merged authorization of the session, each attribute with its source (F-AUTHZ-04). */
+  authorization?: import('../../aaa/authorization.ts').SourcedAttributes;
+  /** The name authorization and accounting use (EAP identity, or the mangled IKE identity). */
+  aaaUserName?: string;
+  /** Session handle in every RADIUS request, in PoD and CoA (F-SRV-07). */
+  auditSessionId = '';
+  accountingSessionId?: string;
+  accountingStartedAt?: number;
+  /** An outstanding AAA request this SA waits for. */
+  aaaRequestId?: number;
   deleteReason?: string;
 
   // Message ID state (RFC 7296 2.2, 2.3)
@@ -354,6 +370,9 @@ export class IkeSa {
     this.noteRemote(from, to, now, false);
     this.logMessage('in', header.exchangeType, false, mid, payloads, [raw]);
     this.markProcessed(mid);
+    // A protected IKE_AUTH request proves the peer holds the keys: the SA is no longer half-open
+    // (cookies count half-open SAs; a slow EAP login is governed by the EAP timeout instead).
+    if (header.exchangeType === ExchangeType.IKE_AUTH && !this.initiator) this.core.authStarted(this);
 
     const x = this.context(header.exchangeType, mid, now, payloads, header);
     if (shared) Object.assign(x.shared, shared);

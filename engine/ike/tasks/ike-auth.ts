@@ -1,20 +1,28 @@
-// IKE_AUTH (RFC 7296 1.2, 2.15): identities, certificates and AUTH payloads; profile selection by
-// the peer's identity on the responder (`match identity remote`, F-CORE-11); INITIAL_CONTACT.
-// EAP (initiator without AUTH) is a multi-round continuation handled by an EAP authenticator.
+// IKE_AUTH (RFC 7296 1.2, 2.15, 2.16): identities, certificates and AUTH payloads; profile
+// selection by the peer's identity on the responder (`match identity remote`, F-CORE-11);
+// INITIAL_CONTACT; EAP as the initiator's method (F-AUTH-05) and on the responder, either
+// terminated locally or relayed to RADIUS (pass-through, F-AUTH-06), with the final AUTH keyed by
+// the MSK of key-generating methods or by SK_pi/SK_pr otherwise (F-AUTH-07); pre-shared keys
+// fetched from RADIUS (keyring aaa, F-AUTH-09).
 
 import { X509Certificate } from 'node:crypto';
 import { AuthMethod, CertEncoding, NotifyType, PayloadType, enumName } from '../constants.ts';
 import type { Ikev2Profile, RemoteAuthMethod } from '../config.ts';
-import type { IdPayload, Payload } from '../message.ts';
+import type { AuthPayload, IdPayload, Payload } from '../message.ts';
 import type { ExchangeContext, Task, TaskResult } from '../sa/task.ts';
-import { DONE, afterResponse, failed } from '../sa/task.ts';
-import { auth as authPayload, certs as certPayloads, firstError, idi, idr, mkNotify, notify } from '../payload-util.ts';
+import { AGAIN, DONE, afterResponse, failed } from '../sa/task.ts';
+import { auth as authPayload, certs as certPayloads, eap as eapPayload, firstError, idi, idr, mkNotify, notify } from '../payload-util.ts';
 import { identityMatches, identityToPayload, payloadToIdentity } from '../identity.ts';
 import { authenticatorFor } from '../auth/index.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { octetsFor } from '../auth/authenticator.ts';
 import { certReqHash } from '../crypto/certs.ts';
+import { eapAuth } from '../crypto/auth.ts';
 import type { IkeSa } from '../sa/ike-sa.ts';
+import type { AaaResult } from '../actions.ts';
+import { EapPeer, EapServer, EapCode, EapType, decodeEap, encodeEap, failurePacket, identityRequest, identityResponse, successPacket } from '../../eap/index.ts';
+import { fromRadius, mangleName } from '../../aaa/authorization.ts';
+import { timingSafeEqual } from 'node:crypto';
 
 /** Our IDi/IDr payload: the configured identity, else the local IP address (IOS default). */
 export function localIdPayload(sa: IkeSa, type: PayloadType.IDi | PayloadType.IDr): IdPayload {
@@ -45,19 +53,61 @@ function remoteMethodOf(method: number, received: Payload[], allowed: RemoteAuth
   return allowed.find((m) => m === (ec ? 'ecdsa-sig' : 'rsa-sig'));
 }
 
+/** The AUTH of the EAP case: shared-key MAC keyed by the MSK, or SK_pi/SK_pr without one (RFC 7296 2.16). */
+function eapAuthPayload(sa: IkeSa, fromInitiator: boolean, id: { idType: number; data: Buffer }, msk: Buffer | undefined): AuthPayload {
+  const key = msk ?? (fromInitiator ? sa.keys!.skPi : sa.keys!.skPr);
+  return { type: PayloadType.AUTH, method: AuthMethod.PSK, data: eapAuth(sa.suite!.prf, key, octetsFor(sa, fromInitiator, id.idType, id.data)) };
+}
+
+function eapAuthValid(sa: IkeSa, fromInitiator: boolean, id: { idType: number; data: Buffer }, msk: Buffer | undefined, got: AuthPayload): boolean {
+  if (got.method !== AuthMethod.PSK) return false;
+  const want = eapAuthPayload(sa, fromInitiator, id, msk).data;
+  return want.length === got.data.length && timingSafeEqual(want, got.data);
+}
+
+type EapResponderState =
+  | { kind: 'none' }
+  /** Next request must carry an EAP Response for this conversation. */
+  | { kind: 'eap'; outEap: Buffer }
+  /** EAP succeeded: the next request must carry the initiator's AUTH. */
+  | { kind: 'await-auth'; outEap: Buffer; msk?: Buffer }
+  | { kind: 'failed'; outEap: Buffer; reason: string };
+
 export class IkeAuthTask implements Task {
   readonly name = 'ike-auth';
   private local?: Authenticator;
   private round = 0;
+  // initiator EAP
+  private peer?: EapPeer;
+  private phase: 'init' | 'eap' | 'auth' = 'init';
+  private pendingEap?: Buffer;
+  private msk?: Buffer;
+  private myId?: IdPayload;
+  private theirId?: IdPayload;
+  // responder EAP
+  private eap: EapResponderState = { kind: 'none' };
+  private eapServer?: EapServer;
+  private radiusState?: Buffer;
+  private eapIdentity?: string;
+  private pendingAaa?: 'eap' | 'psk';
 
-  // ----- initiator -----
+  // ========================================================================== initiator
 
   buildRequest(x: ExchangeContext): void {
     const sa = x.sa;
     this.round++;
     const profile = sa.profile!;
+    if (this.phase === 'eap') {
+      x.out.push({ type: PayloadType.EAP, data: this.pendingEap! });
+      return;
+    }
+    if (this.phase === 'auth') {
+      x.out.push(eapAuthPayload(sa, true, this.myId!, this.msk));
+      return;
+    }
     this.local = authenticatorFor(profile.authLocal);
     const id = localIdPayload(sa, PayloadType.IDi);
+    this.myId = id;
     x.out.push(id);
     if (this.local?.buildCredentials) x.out.push(...this.local.buildCredentials(x));
     if (sa.initialContact) x.out.push(mkNotify(NotifyType.INITIAL_CONTACT));
@@ -74,9 +124,25 @@ export class IkeAuthTask implements Task {
 
   processResponse(x: ExchangeContext): TaskResult {
     const sa = x.sa;
+    const profile = sa.profile!;
     const err = firstError(x.received);
-    if (err && !x.received.some((p) => p.type === PayloadType.AUTH)) {
+    if (err && !x.received.some((p) => p.type === PayloadType.AUTH || p.type === PayloadType.EAP)) {
       return failed(`responder refused authentication: ${enumName(NotifyType, err.notifyType)}`, true, err.notifyType);
+    }
+    if (this.phase === 'eap') {
+      const e = eapPayload(x.received);
+      if (!e) return failed('IKE_AUTH response carries no EAP payload during EAP', true, NotifyType.AUTHENTICATION_FAILED);
+      return this.eapStep(x, e.data);
+    }
+    if (this.phase === 'auth') {
+      const auth = authPayload(x.received);
+      if (!auth) return failed('final IKE_AUTH response carries no AUTH payload', true, NotifyType.AUTHENTICATION_FAILED);
+      if (!eapAuthValid(sa, false, this.theirId!, this.msk, auth)) {
+        return failed(`responder's final AUTH does not verify with the ${this.msk ? 'EAP MSK' : 'SK_pr'} key`, true, NotifyType.AUTHENTICATION_FAILED);
+      }
+      sa.authenticated = true;
+      this.establish(x);
+      return DONE;
     }
     const idPayload = idr(x.received);
     const auth = authPayload(x.received);
@@ -86,25 +152,62 @@ export class IkeAuthTask implements Task {
       return failed('IKE_AUTH response carries no AUTH payload', true, NotifyType.AUTHENTICATION_FAILED);
     }
     if (!idPayload) return failed('IKE_AUTH response carries no IDr', true, NotifyType.INVALID_SYNTAX);
-    const profile = sa.profile!;
+    this.theirId = idPayload;
     const method = remoteMethodOf(auth.method, x.received, profile.authRemote);
     if (!method) return failed(`responder authenticated with AUTH method ${enumName(AuthMethod, auth.method)}, profile ${profile.name} allows ${profile.authRemote.join(', ')}`, true, NotifyType.AUTHENTICATION_FAILED);
     const verifier = authenticatorFor(method)!;
     const problem = verifier.verify(x, auth, octetsFor(sa, false, idPayload.idType, idPayload.data));
     if (problem) return failed(`authentication of responder ${sa.remoteId?.value} failed: ${problem}`, true, NotifyType.AUTHENTICATION_FAILED);
     sa.authRemoteMethod = verifier.display;
+    if (profile.authLocal === 'eap') {
+      const e = eapPayload(x.received);
+      if (!e) return failed('responder authenticated but started no EAP', true, NotifyType.AUTHENTICATION_FAILED);
+      const c = profile.eapClient;
+      if (!c) return failed(`profile ${profile.name} has no EAP credentials (authentication local eap)`, true, NotifyType.AUTHENTICATION_FAILED);
+      this.peer = new EapPeer({ identity: c.identity ?? sa.localId?.value ?? sa.local.address, password: c.password, methods: c.methods, random: x.core.random });
+      return this.eapStep(x, e.data);
+    }
     sa.authenticated = true;
     this.establish(x);
     return DONE;
   }
 
-  // ----- responder -----
+  private eapStep(x: ExchangeContext, data: Buffer): TaskResult {
+    const sa = x.sa;
+    const r = this.peer!.process(data);
+    switch (r.kind) {
+      case 'send':
+        this.pendingEap = r.bytes;
+        this.phase = 'eap';
+        sa.emit('info', `EAP: ${r.note}`, { eap: r.note });
+        return AGAIN;
+      case 'success':
+        this.msk = r.msk;
+        this.phase = 'auth';
+        sa.authLocalMethod = 'EAP';
+        sa.emit('info', `EAP ${r.method ?? ''} succeeded${r.msk ? ' (MSK derived: it keys the final AUTH)' : ' (no MSK: the final AUTH is keyed by SK_pi/SK_pr)'}`, { method: r.method, msk: !!r.msk });
+        return AGAIN;
+      case 'failure':
+        return failed(`EAP authentication failed: ${r.reason}`, true, NotifyType.AUTHENTICATION_FAILED);
+      case 'ignore':
+        return failed(`EAP packet discarded (${r.reason}) and nothing left to answer`, true, NotifyType.AUTHENTICATION_FAILED);
+    }
+  }
+
+  // ========================================================================== responder
 
   processRequest(x: ExchangeContext): TaskResult {
     const sa = x.sa;
-    this.round++;
+    const aaa = x.shared.aaaResult as AaaResult | undefined;
+    if (aaa) delete x.shared.aaaResult;
+    else this.round++; // a resumed request (AAA answer) is the same round
+    if (this.pendingAaa === 'psk') return this.afterPskLookup(x, aaa!);
+    if (this.pendingAaa === 'eap') return this.afterRadiusEap(x, aaa!);
+    if (this.eap.kind !== 'none') return this.continueEap(x);
+
     const idPayload = idi(x.received);
     if (!idPayload) return failed('IKE_AUTH request carries no IDi', true, NotifyType.AUTHENTICATION_FAILED);
+    this.theirId = idPayload;
     sa.remoteId = payloadToIdentity(idPayload);
     const auth = authPayload(x.received);
     // Profile selection (F-CORE-11): the first profile whose `match identity remote` matches and
@@ -120,49 +223,197 @@ export class IkeAuthTask implements Task {
     sa.profile = profile;
     sa.name = profile.name;
     sa.emit('info', `peer identity ${sa.remoteId.type} "${sa.remoteId.value}" selected profile ${profile.name}`, { profile: profile.name, identity: sa.remoteId });
-    if (!auth) {
-      return failed(`${sa.remoteId.value} asked for EAP, which profile ${profile.name} cannot do`, true, NotifyType.AUTHENTICATION_FAILED);
+    this.local = authenticatorFor(profile.authLocal);
+    if (!this.local) return failed(`profile ${profile.name}: local method ${profile.authLocal} cannot authenticate a responder`, true, NotifyType.AUTHENTICATION_FAILED);
+    if (!auth) return this.startEap(x);
+    if (auth.method === AuthMethod.PSK && profile.aaaKeyring && !sa.aaaPsk) {
+      // keyring aaa: fetch the key for the (mangled) peer identity before verifying (F-AUTH-09).
+      const userName = mangleName(sa.remoteId, profile.aaaKeyring.nameMangler);
+      sa.emit('info', `fetching the pre-shared key of "${userName}" from AAA`, { userName });
+      this.pendingAaa = 'psk';
+      x.core.requestAaa(sa, { kind: 'authorize', purpose: 'psk', userName, password: profile.aaaKeyring.password ?? 'cisco' });
+      return { status: 'defer' };
     }
+    return this.verifyInitiatorAuth(x, auth);
+  }
+
+  private verifyInitiatorAuth(x: ExchangeContext, auth: AuthPayload): TaskResult {
+    const sa = x.sa;
+    const profile = sa.profile!;
     const method = remoteMethodOf(auth.method, x.received, profile.authRemote)!;
     const verifier = authenticatorFor(method);
     if (!verifier) return failed(`no authenticator for ${method}`, true, NotifyType.AUTHENTICATION_FAILED);
-    const problem = verifier.verify(x, auth, octetsFor(sa, true, idPayload.idType, idPayload.data));
-    if (problem) return failed(`authentication of ${sa.remoteId.value} failed: ${problem}`, true, NotifyType.AUTHENTICATION_FAILED);
+    const problem = verifier.verify(x, auth, octetsFor(sa, true, this.theirId!.idType, this.theirId!.data));
+    if (problem) return failed(`authentication of ${sa.remoteId!.value} failed: ${problem}`, true, NotifyType.AUTHENTICATION_FAILED);
     sa.authRemoteMethod = verifier.display;
-    this.local = authenticatorFor(profile.authLocal);
-    if (!this.local) return failed(`profile ${profile.name}: local method ${profile.authLocal} cannot authenticate a responder`, true, NotifyType.AUTHENTICATION_FAILED);
     sa.authenticated = true;
     if (notify(x.received, NotifyType.INITIAL_CONTACT)) this.initialContact(x);
     return DONE;
   }
 
+  private afterPskLookup(x: ExchangeContext, r: AaaResult): TaskResult {
+    const sa = x.sa;
+    this.pendingAaa = undefined;
+    if (r.outcome !== 'accept') return failed(`AAA refused the pre-shared key lookup for ${sa.remoteId?.value} (${r.outcome}${r.reason ? `: ${r.reason}` : ''})`, true, NotifyType.AUTHENTICATION_FAILED);
+    const attrs = fromRadius(r.attributes ?? []);
+    if (!attrs.tunnelPassword && !attrs.passwordLocal && !attrs.passwordRemote) return failed(`AAA returned no pre-shared key for ${sa.remoteId?.value}`, true, NotifyType.AUTHENTICATION_FAILED);
+    sa.aaaPsk = { symmetric: attrs.tunnelPassword, local: attrs.passwordLocal, remote: attrs.passwordRemote };
+    sa.implicitAttributes = attrs;
+    sa.emit('info', `received ${attrs.tunnelPassword ? 'a symmetric' : 'an asymmetric'} pre-shared key from the AAA server${r.server ? ` ${r.server}` : ''}`, { server: r.server });
+    return this.verifyInitiatorAuth(x, authPayload(x.received)!);
+  }
+
+  /** The initiator sent no AUTH: it wants EAP (RFC 7296 2.16). */
+  private startEap(x: ExchangeContext): TaskResult {
+    const sa = x.sa;
+    const profile = sa.profile!;
+    const cfg = profile.eapServer;
+    if (!cfg) return failed(`${sa.remoteId!.value} asked for EAP, which profile ${profile.name} cannot do`, true, NotifyType.AUTHENTICATION_FAILED);
+    const ipIdentity = sa.remoteId!.type === 'address';
+    if (ipIdentity && !cfg.queryIdentity) {
+      // An IP address cannot be an EAP identity without query-identity (F-CORE-11, S0:35).
+      return failed(`${sa.remoteId!.value}: an IP address identity cannot be used as EAP identity without query-identity`, true, NotifyType.AUTHENTICATION_FAILED);
+    }
+    sa.authRemoteMethod = 'EAP';
+    if (cfg.mode === 'local') {
+      this.eapServer = new EapServer({
+        methods: cfg.methods ?? ['mschapv2', 'md5', 'gtc'], random: x.core.random, serverName: sa.localId?.value ?? 'flexlab',
+        lookup: (name) => cfg.users?.[name],
+      });
+      const r = cfg.queryIdentity ? this.eapServer.start() : this.eapServer.process(identityResponse(0, sa.remoteId!.value));
+      return this.localEapResult(x, r);
+    }
+    if (cfg.queryIdentity) {
+      this.eap = { kind: 'eap', outEap: encodeEap(identityRequest(x.core.random.bytes(1)[0]!)) };
+      return AGAIN;
+    }
+    // Without query-identity, the IKE identity is sent to RADIUS as the EAP identity (S2:125).
+    this.eapIdentity = sa.remoteId!.value;
+    return this.toRadius(x, encodeEap(identityResponse(0, this.eapIdentity)));
+  }
+
+  private continueEap(x: ExchangeContext): TaskResult {
+    const sa = x.sa;
+    x.core.disarmEapTimeout(sa);
+    if (this.eap.kind === 'await-auth') {
+      const auth = authPayload(x.received);
+      if (!auth) return failed('after EAP success the initiator sent no AUTH', true, NotifyType.AUTHENTICATION_FAILED);
+      if (!eapAuthValid(sa, true, this.theirId!, this.eap.msk, auth)) {
+        return failed(`AUTH of ${sa.remoteEapId ?? sa.remoteId?.value} after EAP does not verify with the ${this.eap.msk ? 'MSK' : 'SK_pi key'}`, true, NotifyType.AUTHENTICATION_FAILED);
+      }
+      this.msk = this.eap.msk;
+      sa.authenticated = true;
+      if (notify(x.received, NotifyType.INITIAL_CONTACT)) this.initialContact(x);
+      return DONE;
+    }
+    const e = eapPayload(x.received);
+    if (!e) return failed('IKE_AUTH request without EAP payload during EAP', true, NotifyType.AUTHENTICATION_FAILED);
+    if (this.eapServer) return this.localEapResult(x, this.eapServer.process(e.data));
+    try {
+      const p = decodeEap(e.data);
+      if (p.code === EapCode.Response && p.type === EapType.Identity) this.eapIdentity = p.data.toString('utf8');
+    } catch {
+      // relayed unmodified: the AAA server judges it
+    }
+    return this.toRadius(x, e.data);
+  }
+
+  private localEapResult(x: ExchangeContext, r: ReturnType<EapServer['process']>): TaskResult {
+    const sa = x.sa;
+    switch (r.kind) {
+      case 'send':
+        this.eap = { kind: 'eap', outEap: r.bytes };
+        return AGAIN;
+      case 'success':
+        sa.remoteEapId = r.identity;
+        this.eap = { kind: 'await-auth', outEap: r.bytes, msk: r.msk };
+        sa.emit('info', `EAP ${r.method} succeeded for "${r.identity}" (local EAP server)`, { method: r.method, identity: r.identity, msk: !!r.msk });
+        return AGAIN;
+      case 'failure':
+        this.eap = { kind: 'failed', outEap: r.bytes, reason: r.reason };
+        return AGAIN;
+      case 'ignore':
+        return failed(`EAP response discarded: ${r.reason}`, true, NotifyType.AUTHENTICATION_FAILED);
+    }
+  }
+
+  private toRadius(x: ExchangeContext, eapMessage: Buffer): TaskResult {
+    const sa = x.sa;
+    this.pendingAaa = 'eap';
+    x.core.requestAaa(sa, { kind: 'eap', userName: this.eapIdentity ?? sa.remoteId!.value, eapMessage, state: this.radiusState });
+    return { status: 'defer' };
+  }
+
+  private afterRadiusEap(x: ExchangeContext, r: AaaResult): TaskResult {
+    const sa = x.sa;
+    this.pendingAaa = undefined;
+    switch (r.outcome) {
+      case 'challenge':
+        this.radiusState = r.state;
+        if (!r.eapMessage) return failed('Access-Challenge without EAP-Message', true, NotifyType.AUTHENTICATION_FAILED);
+        this.eap = { kind: 'eap', outEap: r.eapMessage };
+        return AGAIN;
+      case 'accept': {
+        sa.remoteEapId = r.attributes?.find((a) => a.name === 'User-Name')?.value ?? this.eapIdentity;
+        sa.implicitAttributes = fromRadius(r.attributes ?? []);
+        const success = r.eapMessage ?? encodeEap(successPacket(0));
+        this.eap = { kind: 'await-auth', outEap: success, msk: r.msk };
+        sa.emit('info', `RADIUS accepted "${sa.remoteEapId}"${r.server ? ` (${r.server})` : ''}${r.msk ? ', MSK received' : ', no MSK (non key-generating method)'}`, { userName: sa.remoteEapId, msk: !!r.msk, server: r.server });
+        return AGAIN;
+      }
+      case 'reject':
+        this.eap = { kind: 'failed', outEap: r.eapMessage ?? encodeEap(failurePacket(0)), reason: `RADIUS rejected "${this.eapIdentity ?? sa.remoteId?.value}"` };
+        return AGAIN;
+      case 'timeout':
+        return failed(`no answer from the RADIUS servers${r.reason ? ` (${r.reason})` : ''}`, true, NotifyType.AUTHENTICATION_FAILED);
+    }
+  }
+
   buildResponse(x: ExchangeContext): void {
     const sa = x.sa;
-    if (!sa.authenticated || !this.local) return;
-    const id = localIdPayload(sa, PayloadType.IDr);
-    x.out.push(id);
-    if (this.local.buildCredentials) x.out.push(...this.local.buildCredentials(x));
-    const a = this.local.buildAuth(x, octetsFor(sa, false, id.idType, id.data));
-    if (typeof a === 'string') {
-      // Our own credentials are unusable: say so and give up (the peer sees AUTHENTICATION_FAILED).
-      x.out.length = 0;
-      x.out.push(mkNotify(NotifyType.AUTHENTICATION_FAILED));
-      sa.emit('auth-failed', `cannot authenticate ourselves: ${a}`);
-      afterResponse(x, () => sa.destroy(a, x.now));
-      return;
+    if (this.round === 1 && this.local && (sa.authenticated || this.eap.kind !== 'none')) {
+      const id = localIdPayload(sa, PayloadType.IDr);
+      this.myId = id;
+      x.out.push(id);
+      if (this.local.buildCredentials) x.out.push(...this.local.buildCredentials(x));
+      const a = this.local.buildAuth(x, octetsFor(sa, false, id.idType, id.data));
+      if (typeof a === 'string') {
+        // Our own credentials are unusable: say so and give up (the peer sees AUTHENTICATION_FAILED).
+        x.out.length = 0;
+        x.out.push(mkNotify(NotifyType.AUTHENTICATION_FAILED));
+        sa.emit('auth-failed', `cannot authenticate ourselves: ${a}`);
+        afterResponse(x, () => sa.destroy(a, x.now));
+        return;
+      }
+      sa.authLocalMethod = this.local.display;
+      x.out.push(a);
     }
-    sa.authLocalMethod = this.local.display;
-    x.out.push(a);
-    this.establish(x);
+    if (this.eap.kind === 'eap' || this.eap.kind === 'await-auth' || this.eap.kind === 'failed') {
+      if (!sa.authenticated) {
+        x.out.push({ type: PayloadType.EAP, data: this.eap.outEap });
+        if (this.eap.kind === 'failed') {
+          const reason = this.eap.reason;
+          sa.emit('auth-failed', `EAP authentication of ${sa.remoteId?.value} failed: ${reason}`);
+          afterResponse(x, () => sa.destroy(reason, x.now));
+        } else {
+          afterResponse(x, () => x.core.armEapTimeout(sa, x.now));
+        }
+        return;
+      }
+      // The final response: our AUTH keyed by the MSK (or SK_pr), then CP, SA, TS from the other tasks.
+      x.out.push(eapAuthPayload(sa, false, this.myId!, this.msk));
+    }
+    if (sa.authenticated) this.establish(x);
   }
 
   private establish(x: ExchangeContext): void {
     const sa = x.sa;
+    if (sa.state === 'ESTABLISHED') return;
     sa.state = 'ESTABLISHED';
     sa.establishedAt = x.now;
     x.core.counter('ike-established');
-    sa.emit('ike-established', `IKE SA ${sa.name} established with ${sa.peer}: ${sa.localId?.value} <-> ${sa.remoteId?.value}, auth ${sa.authLocalMethod}/${sa.authRemoteMethod}`, {
-      localId: sa.localId?.value, remoteId: sa.remoteId?.value, authSign: sa.authLocalMethod, authVerify: sa.authRemoteMethod,
+    sa.emit('ike-established', `IKE SA ${sa.name} established with ${sa.peer}: ${sa.localId?.value} <-> ${sa.remoteId?.value}${sa.remoteEapId ? ` (EAP ${sa.remoteEapId})` : ''}, auth ${sa.authLocalMethod}/${sa.authRemoteMethod}`, {
+      localId: sa.localId?.value, remoteId: sa.remoteId?.value, remoteEapId: sa.remoteEapId, authSign: sa.authLocalMethod, authVerify: sa.authRemoteMethod,
       initiator: sa.initiator, spiI: sa.spiI.toString('hex'), spiR: sa.spiR.toString('hex'),
     });
     x.core.established(sa, x.now);

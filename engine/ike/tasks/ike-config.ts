@@ -6,6 +6,8 @@ import { CfgAttr, CfgType, NotifyType, PayloadType } from '../constants.ts';
 import type { CpAttribute, CpPayload } from '../message.ts';
 import type { ExchangeContext, Task, TaskResult } from '../sa/task.ts';
 import { DONE, afterResponse } from '../sa/task.ts';
+import { sourced, values } from '../../aaa/authorization.ts';
+import { configModeAttributes } from './authorization.ts';
 import { cp as cpPayload, mkNotify } from '../payload-util.ts';
 import { bytesToIp, ipFamily, ipToBytes, parseCidr } from '../../util/ip.ts';
 import type { ConfigAssigned, ConfigReceived } from '../sa/ike-sa.ts';
@@ -32,7 +34,7 @@ export function subnetAttr(cidr: string): CpAttribute {
 }
 
 export function decodeConfig(attrs: CpAttribute[]): ConfigReceived {
-  const r: ConfigReceived = { dns: [], nbns: [], subnets: [], splitDns: [], other: [] };
+  const r: ConfigReceived = { dns: [], nbns: [], subnets: [], splitDns: [], backupGateways: [], other: [] };
   for (const a of attrs) {
     const v = a.value;
     switch (a.type) {
@@ -47,6 +49,8 @@ export function decodeConfig(attrs: CpAttribute[]): ConfigReceived {
       case CfgAttr.INTERNAL_DNS_DOMAIN: if (v.length) r.splitDns.push(v.toString('ascii')); break;
       case CfgAttr.CISCO_DEF_DOMAIN: if (v.length) r.defaultDomain = v.toString('ascii'); break;
       case CfgAttr.CISCO_SPLIT_DNS: if (v.length) r.splitDns.push(...v.toString('ascii').split(/[,\s]+/).filter(Boolean)); break;
+      case CfgAttr.CISCO_BANNER: if (v.length) r.banner = v.toString('utf8'); break;
+      case CfgAttr.CISCO_BACKUP_SERVERS: if (v.length) r.backupGateways = v.toString('ascii').split(/[,\s]+/).filter(Boolean); break;
       default: if (v.length) r.other.push({ type: a.type, value: v.toString('hex') });
     }
   }
@@ -57,8 +61,11 @@ export class ConfigTask implements Task {
   readonly name = 'ike-config';
   private reply?: CpPayload;
   private failure?: string;
+  private sent = false;
 
   buildRequest(x: ExchangeContext): void {
+    if (this.sent) return;
+    this.sent = true;
     const policy = x.sa.profile?.configMode;
     if (!policy) return;
     const attrs: CpAttribute[] = [];
@@ -74,6 +81,8 @@ export class ConfigTask implements Task {
   processResponse(x: ExchangeContext): TaskResult {
     const sa = x.sa;
     const c = cpPayload(x.received);
+    // With EAP the reply comes in the last IKE_AUTH response.
+    if (!sa.authenticated && !c) return { status: 'again' };
     if (!c || c.cfgType !== CfgType.CFG_REPLY) {
       if (sa.profile?.configMode?.requestAddress && sa.authenticated) {
         sa.emit('info', 'responder sent no configuration reply: no inner address assigned');
@@ -86,59 +95,107 @@ export class ConfigTask implements Task {
     return DONE;
   }
 
+  private request?: CpPayload;
+
   processRequest(x: ExchangeContext): TaskResult {
     const sa = x.sa;
-    const c = cpPayload(x.received);
-    if (!c || c.cfgType !== CfgType.CFG_REQUEST || !sa.authenticated) return DONE;
+    // In EAP rounds the CP of the first request is answered in the last response.
+    this.request ??= cpPayload(x.received);
+    const c = this.request;
+    if (!sa.authenticated) return { status: 'again' };
+    if (!c || c.cfgType !== CfgType.CFG_REQUEST) return DONE;
     const policy = sa.profile?.configMode ?? {};
-    const req = decodeConfig(c.attributes.filter((a) => a.value.length));
-    const wants = new Set(c.attributes.map((a) => a.type));
+    const auth = sa.authorization ?? sourced(configModeAttributes(sa.profile?.configMode), 'local policy');
+    const a = values(auth);
+    const src = (k: keyof typeof auth) => auth[k]?.source ?? 'local policy';
+    const req = decodeConfig(c.attributes.filter((x2) => x2.value.length));
+    const wants = new Set(c.attributes.map((x2) => x2.type));
     const assigned: ConfigAssigned = { peerSubnets: [], pushed: {} };
     const out: CpAttribute[] = [];
     const owner = `${sa.remoteId?.value ?? sa.remote.address}#${sa.id}`;
-    if (wants.has(CfgAttr.INTERNAL_IP4_ADDRESS) && policy.pool) {
-      const pool = x.core.pools.get(`${sa.profile!.name}/v4`, policy.pool);
-      if (policy.routeSetInterface) pool.reserve(policy.routeSetInterface, 'route set interface');
-      const a = pool.allocate(owner);
-      if (a) {
-        assigned.address4 = a;
-        assigned.pool = pool.name;
-        out.push(attr(CfgAttr.INTERNAL_IP4_ADDRESS, ipToBytes(a)), attr(CfgAttr.INTERNAL_IP4_NETMASK, ipToBytes('255.255.255.255')));
-        assigned.pushed.address = { value: a, source: `pool ${policy.pool}` };
-      } else {
-        x.core.counter('pool-exhausted');
-        sa.emit('info', `IPv4 pool ${policy.pool} exhausted (${pool.size} addresses in use)`, { pool: policy.pool });
+    const pools = x.core.settings.pools ?? {};
+    const poolOf = (spec: string, family: string) => x.core.pools.get(pools[spec] ? spec : `${sa.profile!.name}/${family}:${spec}`, pools[spec] ?? spec);
+    if (wants.has(CfgAttr.INTERNAL_IP4_ADDRESS)) {
+      if (a.address) {
+        assigned.address4 = a.address;
+        assigned.pushed.address = { value: a.address, source: src('address') };
+      } else if (a.pool) {
+        const pool = poolOf(a.pool, 'v4');
+        if (policy.routeSetInterface) pool.reserve(policy.routeSetInterface, 'route set interface');
+        const addr = pool.allocate(owner);
+        if (addr) {
+          assigned.address4 = addr;
+          assigned.pool = pool.name;
+          assigned.pushed.address = { value: addr, source: `${src('pool')} (pool ${a.pool})` };
+        } else {
+          x.core.counter('pool-exhausted');
+          sa.emit('info', `IPv4 pool ${a.pool} exhausted (${pool.inUse} of ${pool.size} addresses in use)`, { pool: a.pool, family: 4 });
+        }
+      }
+      if (assigned.address4) {
+        out.push(attr(CfgAttr.INTERNAL_IP4_ADDRESS, ipToBytes(assigned.address4)), attr(CfgAttr.INTERNAL_IP4_NETMASK, ipToBytes(a.netmask ?? '255.255.255.255')));
       }
     }
-    if (wants.has(CfgAttr.INTERNAL_IP6_ADDRESS) && policy.pool6) {
-      const pool = x.core.pools.get(`${sa.profile!.name}/v6`, policy.pool6);
-      const a = pool.allocate(owner);
-      if (a) {
-        assigned.address6 = a;
-        assigned.pool6 = pool.name;
-        out.push(attr(CfgAttr.INTERNAL_IP6_ADDRESS, Buffer.concat([ipToBytes(a), Buffer.from([128])])));
-        assigned.pushed.address6 = { value: a, source: `pool ${policy.pool6}` };
+    if (wants.has(CfgAttr.INTERNAL_IP6_ADDRESS)) {
+      if (a.address6) {
+        assigned.address6 = a.address6.split('/')[0];
+      } else if (a.pool6) {
+        const pool = poolOf(a.pool6, 'v6');
+        const addr = pool.allocate(owner);
+        if (addr) {
+          assigned.address6 = addr;
+          assigned.pool6 = pool.name;
+        } else {
+          x.core.counter('pool6-exhausted');
+          sa.emit('info', `IPv6 pool ${a.pool6} exhausted (${pool.inUse} of ${pool.size} addresses in use)`, { pool: a.pool6, family: 6 });
+        }
+      }
+      if (assigned.address6) {
+        out.push(attr(CfgAttr.INTERNAL_IP6_ADDRESS, Buffer.concat([ipToBytes(assigned.address6), Buffer.from([a.prefixLen6 ?? 128])])));
+        assigned.pushed.address6 = { value: assigned.address6, source: a.address6 ? src('address6') : `${src('pool6')} (pool ${a.pool6})` };
       }
     }
     const askedAddress = wants.has(CfgAttr.INTERNAL_IP4_ADDRESS) || wants.has(CfgAttr.INTERNAL_IP6_ADDRESS);
-    if (askedAddress && (policy.pool || policy.pool6) && !assigned.address4 && !assigned.address6) {
+    if (askedAddress && (a.pool || a.pool6 || a.address || a.address6) && !assigned.address4 && !assigned.address6) {
       // RFC 7296 3.15.4: no address can be assigned -> INTERNAL_ADDRESS_FAILURE, no CHILD SA.
+      // With one family left (dual stack, one pool exhausted) the session still comes up.
       this.failure = 'address pool exhausted';
       x.shared.childBlocked = NotifyType.INTERNAL_ADDRESS_FAILURE;
       return DONE;
     }
-    for (const d of policy.dns ?? []) out.push(attr(ipFamily(d) === 6 ? CfgAttr.INTERNAL_IP6_DNS : CfgAttr.INTERNAL_IP4_DNS, ipToBytes(d)));
-    if (policy.dns?.length) assigned.pushed.dns = { value: policy.dns, source: 'authorization policy' };
-    for (const n of policy.nbns ?? []) out.push(attr(CfgAttr.INTERNAL_IP4_NBNS, ipToBytes(n)));
-    const routes = [...(policy.routeSetInterface ? [`${policy.routeSetInterface}/32`] : []), ...(policy.routeSet ?? [])];
+    const push = (key: string, value: unknown, source: string) => { assigned.pushed[key] = { value, source }; };
+    for (const d of a.dns ?? []) out.push(attr(ipFamily(d) === 6 ? CfgAttr.INTERNAL_IP6_DNS : CfgAttr.INTERNAL_IP4_DNS, ipToBytes(d)));
+    for (const d of a.dns6 ?? []) out.push(attr(CfgAttr.INTERNAL_IP6_DNS, ipToBytes(d)));
+    if (a.dns?.length) push('dns', a.dns, src('dns'));
+    for (const n of a.wins ?? []) out.push(attr(CfgAttr.INTERNAL_IP4_NBNS, ipToBytes(n)));
+    if (a.wins?.length) push('wins', a.wins, src('wins'));
+    const routes = [
+      ...(a.routeSetInterface && policy.routeSetInterface ? [`${policy.routeSetInterface}/32`] : []),
+      ...(a.routeSetPrefixes ?? []),
+    ];
     for (const r of routes) out.push(subnetAttr(r));
-    if (routes.length) assigned.pushed.routes = { value: routes, source: 'authorization policy' };
-    if (policy.defaultDomain) {
-      out.push(attr(CfgAttr.CISCO_DEF_DOMAIN, Buffer.from(policy.defaultDomain, 'ascii')));
-      assigned.pushed.defaultDomain = { value: policy.defaultDomain, source: 'authorization policy' };
+    if (routes.length) push('routes', routes, [a.routeSetInterface ? src('routeSetInterface') : undefined, a.routeSetPrefixes ? src('routeSetPrefixes') : undefined].filter(Boolean).join(', '));
+    // Cisco Unity attributes only for Cisco clients (F-CFG-01/08); split DNS as RFC 8598 for others.
+    const cisco = sa.peerFlexvpn || sa.peerVendorIds.some((v) => v.toString('latin1').startsWith('CISCO'));
+    if (a.defaultDomain && cisco) {
+      out.push(attr(CfgAttr.CISCO_DEF_DOMAIN, Buffer.from(a.defaultDomain, 'ascii')));
+      push('defaultDomain', a.defaultDomain, src('defaultDomain'));
     }
-    for (const d of policy.splitDns ?? []) out.push(attr(CfgAttr.INTERNAL_DNS_DOMAIN, Buffer.from(d, 'ascii')));
-    if (policy.routeAccept !== false) assigned.peerSubnets = req.subnets;
+    if (a.splitDns?.length) {
+      if (cisco) out.push(attr(CfgAttr.CISCO_SPLIT_DNS, Buffer.from(a.splitDns.join(','), 'ascii')));
+      else for (const d of a.splitDns) out.push(attr(CfgAttr.INTERNAL_DNS_DOMAIN, Buffer.from(d, 'ascii')));
+      push('splitDns', a.splitDns, src('splitDns'));
+    }
+    if (cisco && a.banner) {
+      out.push(attr(CfgAttr.CISCO_BANNER, Buffer.from(a.banner, 'utf8')));
+      push('banner', a.banner, src('banner'));
+    }
+    if (cisco && a.backupGateways?.length) {
+      out.push(attr(CfgAttr.CISCO_BACKUP_SERVERS, Buffer.from(a.backupGateways.join(','), 'ascii')));
+      push('backupGateways', a.backupGateways, src('backupGateways'));
+    }
+    if (a.routeAccept !== false) assigned.peerSubnets = req.subnets;
+    if (a.interfaceConfig?.length) push('interfaceConfig', a.interfaceConfig, src('interfaceConfig'));
     sa.configAssigned = assigned;
     this.reply = { type: PayloadType.CP, cfgType: CfgType.CFG_REPLY, attributes: out };
     return DONE;

@@ -12,6 +12,7 @@ import { IkeAuthTask } from './ike-auth.ts';
 import { ConfigTask } from './ike-config.ts';
 import { ChildCreateTask } from './child-create.ts';
 import { WindowSizeTask } from './window-size.ts';
+import { AuthorizationTask } from './authorization.ts';
 import { IkeRekeyResponder } from './ike-rekey.ts';
 import { InformationalResponder } from './informational.ts';
 
@@ -23,11 +24,16 @@ export function ikeAuthTasks(childName?: string): Task[] {
   return [new IkeAuthTask(), new ConfigTask(), new ChildCreateTask({ initial: true, name: childName }), new WindowSizeTask()];
 }
 
+/** The responder's IKE_AUTH: authentication, then authorization, then CP and the CHILD SA (F-AUTHZ-01). */
+export function ikeAuthResponderTasks(): Task[] {
+  return [new IkeAuthTask(), new AuthorizationTask(), new ConfigTask(), new ChildCreateTask({ initial: true }), new WindowSizeTask()];
+}
+
 export type PassiveTaskFactory = (sa: IkeSa, exchange: ExchangeType, payloads: Payload[]) => Task[] | undefined;
 
 const passiveFactories: PassiveTaskFactory[] = [
   (_sa, ex) => (ex === ExchangeType.IKE_SA_INIT ? ikeSaInitTasks() : undefined),
-  (_sa, ex) => (ex === ExchangeType.IKE_AUTH ? ikeAuthTasks() : undefined),
+  (_sa, ex) => (ex === ExchangeType.IKE_AUTH ? ikeAuthResponderTasks() : undefined),
   (_sa, ex, p) => {
     if (ex !== ExchangeType.CREATE_CHILD_SA) return undefined;
     const sa = p.find((x) => x.type === PayloadType.SA) as SaPayload | undefined;

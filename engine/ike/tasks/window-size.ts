@@ -17,13 +17,17 @@ export class WindowSizeTask implements Task {
     if (n && n.data.length === 4) x.sa.peerWindow = Math.max(1, Math.min(n.data.readUInt32BE(0), 64));
   }
 
+  private sent = false;
+
   buildRequest(x: ExchangeContext): void {
+    if (this.sent) return;
+    this.sent = true;
     this.add(x);
   }
 
   processResponse(x: ExchangeContext): TaskResult {
     this.read(x);
-    return DONE;
+    return x.sa.authenticated ? DONE : { status: 'again' };
   }
 
   processRequest(x: ExchangeContext): TaskResult {

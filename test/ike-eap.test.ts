@@ -1,0 +1,214 @@
+// EAP in IKE_AUTH (RFC 7296 2.16) between two in-memory engines: the initiator authenticates with
+// EAP (F-AUTH-05), the responder with its certificate, EAP terminated locally or relayed to a RADIUS
+// stand-in (pass-through, F-AUTH-06); MSK vs SK_p keyed AUTH (F-AUTH-07); Nak; failures and the EAP
+// timeout; AAA-based pre-shared keys with a name mangler (F-AUTH-09/10); authorization merging.
+
+import test from 'ava';
+import { pair, eventsOf, messages } from './helpers/ike.ts';
+import type { Pair, ProfileOptions } from './helpers/ike.ts';
+import { EapServer, decodeEap, EapType } from '../engine/eap/index.ts';
+import type { AaaRequest, AaaResult } from '../engine/ike/actions.ts';
+
+const hubCert = { auth: 'rsa' as const, certName: 'hub-rsa', identity: { type: 'fqdn' as const, value: 'hub.flexlab.test' } };
+const users = { alice: { password: 'alice-pass-1' }, bob: { password: 'bob-pass-2', methods: ['md5' as const] } };
+
+function eapPair(o: { client?: Partial<ProfileOptions>; server?: Partial<ProfileOptions>; seed?: string; settings?: NonNullable<Parameters<typeof pair>[0]>['responderSettings'] }): Pair {
+  return pair({
+    seed: o.seed,
+    responderSettings: o.settings,
+    initiator: { authLocal: 'eap', authRemote: ['rsa-sig'], identity: { type: 'email', value: 'alice@flexlab.test' }, eapClient: { identity: 'alice', password: 'alice-pass-1' }, ...o.client },
+    responder: { ...hubCert, authRemote: ['eap'], eapServer: { mode: 'local', queryIdentity: true, timeout: 90, users }, ...o.server },
+  });
+}
+
+/** A RADIUS server stand-in for pass-through tests: one EapServer per IKE SA, PAP-less. */
+function radiusStandIn(p: Pair, opts: { corruptMsk?: boolean; attributes?: Array<{ name: string; value: string }>; reject?: boolean } = {}): Map<number, EapServer> {
+  const sessions = new Map<number, EapServer>();
+  p.hub.aaa = (req: AaaRequest): AaaResult | undefined => {
+    if (req.kind !== 'eap') return undefined;
+    let s = sessions.get(req.ikeSaId);
+    if (!s) {
+      s = new EapServer({ methods: ['mschapv2', 'md5'], lookup: (n) => (users as Record<string, { password: string }>)[n] });
+      sessions.set(req.ikeSaId, s);
+    }
+    const r = s.process(req.eapMessage);
+    if (r.kind === 'send') return { requestId: req.requestId, outcome: 'challenge', eapMessage: r.bytes, state: Buffer.from(`st${req.requestId}`), server: '192.0.2.3' };
+    if (r.kind === 'success' && !opts.reject) {
+      const msk = r.msk && opts.corruptMsk ? Buffer.alloc(r.msk.length, 7) : r.msk;
+      return { requestId: req.requestId, outcome: 'accept', eapMessage: r.bytes, msk, attributes: [{ name: 'User-Name', value: r.identity }, ...(opts.attributes ?? [])], server: '192.0.2.3' };
+    }
+    return { requestId: req.requestId, outcome: 'reject', eapMessage: r.kind === 'failure' ? r.bytes : undefined, server: '192.0.2.3' };
+  };
+  return sessions;
+}
+
+test('EAP-MSCHAPv2 terminated on the hub: MSK-keyed AUTH, IOS payload lists, Remote EAP id', (t) => {
+  const p = eapPair({});
+  p.up();
+  const [hub] = p.hub.engine.ikeSas();
+  const [spoke] = p.spoke.engine.ikeSas();
+  t.is(hub!.authSign, 'RSA');
+  t.is(hub!.authVerify, 'EAP');
+  t.is(hub!.remoteEapId, 'alice');
+  t.is(spoke!.authSign, 'EAP');
+  t.is(spoke!.authVerify, 'RSA');
+  const out = messages(p.spoke, 'out').filter((m) => m.exchange === 'IKE_AUTH');
+  const back = messages(p.hub, 'out').filter((m) => m.exchange === 'IKE_AUTH');
+  t.regex(out[0]!.payloads, /^IDi NOTIFY\(INITIAL_CONTACT\) CERTREQ SA TSi TSr/, 'first request: no AUTH (the initiator wants EAP)');
+  t.regex(back[0]!.payloads, /^IDr CERT AUTH EAP$/, 'IDr, CERT and AUTH only in the first response (S2:131)');
+  t.true(back.slice(1, -1).every((m) => m.payloads === 'EAP'), 'middle responses carry only EAP');
+  t.is(out.at(-1)!.payloads, 'AUTH', 'final request: AUTH only');
+  t.regex(back.at(-1)!.payloads, /^AUTH SA TSi TSr /, 'final response: AUTH then the CHILD SA');
+  t.deepEqual(out.map((m) => m.messageId), out.map((_, i) => i + 1), 'message IDs 1, 2, 3... one per round trip');
+  t.truthy(eventsOf(p.spoke, 'info').find((e) => /MSK derived/.test(e.text)));
+});
+
+test('EAP-MD5 and EAP-GTC (non key-generating): the final AUTH is keyed by SK_pi/SK_pr', (t) => {
+  for (const method of ['md5', 'gtc'] as const) {
+    const p = eapPair({ seed: method, client: { eapClient: { identity: 'alice', password: 'alice-pass-1', methods: [method] } }, server: { eapServer: { mode: 'local', queryIdentity: true, timeout: 90, methods: [method], users } } });
+    p.up();
+    t.is(p.hub.engine.ikeSas()[0]!.authVerify, 'EAP', method);
+    t.truthy(eventsOf(p.spoke, 'info').find((e) => /no MSK/.test(e.text)), method);
+  }
+});
+
+test('the client answers a method it does not run with a Nak naming its own (F-AUTH-05)', (t) => {
+  const p = eapPair({ client: { eapClient: { identity: 'alice', password: 'alice-pass-1', methods: ['mschapv2'] } }, server: { eapServer: { mode: 'local', queryIdentity: true, timeout: 90, methods: ['md5', 'mschapv2'], users } } });
+  p.up();
+  t.truthy(eventsOf(p.spoke, 'info').find((e) => /Nak/i.test(e.text)), 'a Nak was sent');
+  t.is(p.hub.engine.ikeSas()[0]!.remoteEapId, 'alice');
+});
+
+test('a wrong EAP password fails on both sides with no SA left', (t) => {
+  const p = eapPair({ client: { eapClient: { identity: 'alice', password: 'wrong' } } });
+  p.initiate();
+  p.net.runUntil(() => false, 10_000);
+  t.false(p.established());
+  t.truthy(eventsOf(p.hub, 'auth-failed').length);
+  t.truthy(eventsOf(p.spoke, 'auth-failed').length);
+  t.is(p.hub.engine.ikeSas().length, 0);
+  t.is(p.spoke.engine.ikeSas().length, 0);
+});
+
+test('an IP-address identity cannot be an EAP identity without query-identity (F-CORE-11)', (t) => {
+  const p = eapPair({ client: { identity: { type: 'address', value: '192.0.2.10' } }, server: { eapServer: { mode: 'local', queryIdentity: false, timeout: 90, users } } });
+  p.initiate();
+  p.net.runUntil(() => false, 10_000);
+  t.false(p.established());
+  t.regex(eventsOf(p.hub, 'auth-failed')[0]!.text, /IP address identity cannot be used as EAP identity without query-identity/);
+});
+
+test('EAP timeout: a client that stops answering is dropped after the configured time (default 90 s)', (t) => {
+  const p = eapPair({ server: { eapServer: { mode: 'local', queryIdentity: true, timeout: 45, users } } });
+  let authRequests = 0;
+  p.net.addFilter((d) => {
+    // Let the first IKE_AUTH request through, drop the client's EAP responses after it.
+    if (d.local.address !== p.spoke.address || d.data.length < 40) return 'pass';
+    const raw = d.local.port === 500 ? d.data : d.data.subarray(4);
+    return raw[18] === 35 && ++authRequests > 1 ? 'drop' : 'pass';
+  });
+  p.initiate();
+  p.net.runUntil(() => eventsOf(p.hub, 'auth-failed').length > 0, 120_000);
+  const e = eventsOf(p.hub, 'auth-failed')[0]!;
+  t.regex(e.text, /EAP timeout/);
+  const firstResponseAt = p.hub.events.find((x) => x.type === 'message' && x.data?.direction === 'out' && x.data?.exchange === 'IKE_AUTH')!.time;
+  t.is(e.time - firstResponseAt, 45_000, 'exactly the EAP timeout after the EAP request');
+  t.is(p.hub.engine.ikeSas().length, 0);
+});
+
+test('EAP pass-through to RADIUS: EAP-Message relayed, MSK from the Access-Accept, attributes cached for implicit authorization', (t) => {
+  const p = eapPair({ server: { eapServer: { mode: 'radius', queryIdentity: true, timeout: 90 }, authorization: { user: { source: 'cached' } }, configMode: { pool: '10.0.0.0/24' } }, client: { configMode: { requestAddress: true } } });
+  radiusStandIn(p, { attributes: [{ name: 'cisco-avpair', value: 'ipsec:route-set=prefix 192.168.1.1/24' }, { name: 'cisco-avpair', value: 'ipsec:dns-servers=10.0.1.1' }] });
+  p.up();
+  const reqs = p.hub.aaaRequests;
+  t.true(reqs.length >= 3, `${reqs.length} Access-Requests`);
+  t.true(reqs.every((r) => r.kind === 'eap' && r.context.phase1Id === 'alice@flexlab.test' && r.context.auditSessionId.length > 8));
+  const first = decodeEap((reqs[0] as Extract<AaaRequest, { kind: 'eap' }>).eapMessage);
+  t.is(first.type, EapType.Identity, 'with query-identity the hub asked for the identity and relays the answer');
+  t.is((reqs[1] as Extract<AaaRequest, { kind: 'eap' }>).state?.toString(), `st${reqs[0]!.requestId}`, 'State from the Access-Challenge is sent back');
+  t.true(reqs.slice(1).every((r) => r.kind === 'eap' && r.userName === 'alice'), 'User-Name is the EAP identity');
+  const [hub] = p.hub.engine.ikeSas();
+  t.is(hub!.remoteEapId, 'alice');
+  const [spoke] = p.spoke.engine.ikeSas();
+  t.deepEqual(spoke!.receivedConfig!.subnets, ['192.168.1.0/24'], 'the cached RADIUS route reaches the client');
+  t.deepEqual(spoke!.receivedConfig!.dns, ['10.0.1.1']);
+});
+
+test('pass-through: a corrupted MSK breaks the AUTH of a key-generating method; an Access-Reject ends in EAP-Failure', (t) => {
+  const p = eapPair({ server: { eapServer: { mode: 'radius', queryIdentity: true, timeout: 90 } } });
+  radiusStandIn(p, { corruptMsk: true });
+  p.initiate();
+  p.net.runUntil(() => false, 10_000);
+  t.false(p.established());
+  t.regex(eventsOf(p.hub, 'auth-failed')[0]!.text, /does not verify with the MSK/);
+
+  const q = eapPair({ seed: 'reject', server: { eapServer: { mode: 'radius', queryIdentity: true, timeout: 90 } } });
+  radiusStandIn(q, { reject: true });
+  q.initiate();
+  q.net.runUntil(() => false, 10_000);
+  t.false(q.established());
+  t.regex(eventsOf(q.spoke, 'auth-failed')[0]!.text, /EAP/);
+  t.is(q.hub.engine.ikeSas().length, 0);
+});
+
+test('pass-through without query-identity sends the IKE identity as the EAP identity; RADIUS silence fails the session', (t) => {
+  const p = eapPair({ client: { identity: { type: 'fqdn', value: 'alice' } }, server: { eapServer: { mode: 'radius', queryIdentity: false, timeout: 90 } } });
+  radiusStandIn(p);
+  p.up();
+  const first = p.hub.aaaRequests[0] as Extract<AaaRequest, { kind: 'eap' }>;
+  const id = decodeEap(first.eapMessage);
+  t.is(id.type, EapType.Identity);
+  t.is(id.data.toString(), 'alice');
+
+  const q = eapPair({ seed: 'silent', server: { eapServer: { mode: 'radius', queryIdentity: true, timeout: 90 } } });
+  q.hub.aaa = (req) => ({ requestId: req.requestId, outcome: 'timeout', reason: 'no answer from 192.0.2.3 after 3 tries' });
+  q.initiate();
+  q.net.runUntil(() => false, 10_000);
+  t.regex(eventsOf(q.hub, 'auth-failed')[0]!.text, /no answer from the RADIUS servers/);
+});
+
+test('AAA-based pre-shared keys with a name mangler (F-AUTH-09/10): the key comes from RADIUS for the mangled name', (t) => {
+  const mk = (key: string, seed: string) => {
+    const p = pair({ seed, initiator: { psk: 'spoke-psk', identity: { type: 'fqdn', value: 'router1.domain1' } }, responder: { psk: 'unused', aaaKeyring: { nameMangler: { fqdn: 'hostname' } } } });
+    p.hub.aaa = (req) => req.kind === 'authorize' && req.purpose === 'psk'
+      ? { requestId: req.requestId, outcome: 'accept', attributes: [{ name: 'cisco-avpair', value: `ipsec:tunnel-password=${key}` }, { name: 'cisco-avpair', value: 'ipsec:route-set=prefix 192.168.1.1/24' }] }
+      : undefined;
+    return p;
+  };
+  const p = mk('spoke-psk', 'aaapsk');
+  p.up();
+  const req = p.hub.aaaRequests[0] as Extract<AaaRequest, { kind: 'authorize' }>;
+  t.is(req.userName, 'router1', 'User-Name is the mangled identity');
+  t.is(req.purpose, 'psk');
+  t.truthy(eventsOf(p.hub, 'info').find((e) => /received a symmetric pre-shared key/.test(e.text)));
+
+  const wrong = mk('another-key', 'aaapsk-wrong');
+  wrong.initiate();
+  wrong.net.runUntil(() => false, 10_000);
+  t.false(wrong.established());
+});
+
+test('authorization: group (local policy) and user (RADIUS) merge, user wins; with override the group wins (F-AUTHZ-04)', (t) => {
+  const run = (override: boolean) => {
+    const p = pair({
+      seed: `authz${override}`,
+      initiator: { identity: { type: 'fqdn', value: 'router1.domain1' }, configMode: { requestAddress: true } },
+      responder: { configMode: { pool: '10.0.0.0/24' }, authorization: { group: { source: 'local', policy: 'domain1' }, user: { source: 'radius', nameMangler: { fqdn: 'hostname' } }, override } },
+      responderSettings: { authorizationPolicies: { domain1: { pool: '10.0.0.0/24', dns: ['10.0.1.1'], interfaceConfig: ['tunnel key 1', 'ip mtu 1000'] } } },
+    });
+    p.hub.aaa = (req) => req.kind === 'authorize' && req.purpose === 'user'
+      ? { requestId: req.requestId, outcome: 'accept', attributes: [{ name: 'cisco-avpair', value: 'ip:interface-config=ip mtu 1200' }, { name: 'cisco-avpair', value: 'ip:interface-config=tunnel key 2' }, { name: 'cisco-avpair', value: 'ipsec:dns-servers=10.9.9.9' }] }
+      : undefined;
+    p.up();
+    return p;
+  };
+  const p = run(false);
+  const sa = p.hub.engine.ikeSas()[0]!;
+  t.deepEqual(sa.assignedConfig!.pushed.interfaceConfig!.value, ['tunnel key 2', 'ip mtu 1200'], 'user overrides group (S2:835-848)');
+  t.deepEqual(p.spoke.engine.ikeSas()[0]!.receivedConfig!.dns, ['10.9.9.9']);
+  t.regex(sa.assignedConfig!.pushed.dns!.source, /user RADIUS/);
+  t.is((p.hub.aaaRequests[0] as Extract<AaaRequest, { kind: 'authorize' }>).userName, 'router1');
+  const o = run(true);
+  t.deepEqual(o.hub.engine.ikeSas()[0]!.assignedConfig!.pushed.interfaceConfig!.value, ['ip mtu 1000', 'tunnel key 1'], 'with group override the group wins');
+  t.deepEqual(o.spoke.engine.ikeSas()[0]!.receivedConfig!.dns, ['10.0.1.1']);
+});
