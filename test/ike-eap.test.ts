@@ -212,3 +212,25 @@ test('authorization: group (local policy) and user (RADIUS) merge, user wins; wi
   t.deepEqual(o.hub.engine.ikeSas()[0]!.assignedConfig!.pushed.interfaceConfig!.value, ['ip mtu 1000', 'tunnel key 1'], 'with group override the group wins');
   t.deepEqual(o.spoke.engine.ikeSas()[0]!.receivedConfig!.dns, ['10.0.1.1']);
 });
+
+test('accounting: Start after the final IKE_AUTH response, Stop when the session ends, one session id across an IKE rekey (F-SRV-06)', (t) => {
+  const p = eapPair({ server: { eapServer: { mode: 'local', queryIdentity: true, timeout: 90, users }, accounting: true, configMode: { pool: '10.0.0.0/24' } }, client: { configMode: { requestAddress: true } } });
+  p.up();
+  t.is(p.hub.accounting.length, 1);
+  const start = p.hub.accounting[0]!;
+  t.is(start.status, 'start');
+  t.is(start.userName, 'alice');
+  t.is(start.framedIp, '10.0.0.1');
+  t.regex(start.sessionId, /^[0-9A-F]{8}$/);
+  t.true(start.context.auditSessionId.length > 8);
+  p.hub.engine.rekeyIke(p.hub.engine.ikeSas()[0]!.id, p.net.now);
+  p.net.settle(200);
+  t.is(p.hub.accounting.length, 1, 'an IKE rekey is not the end of the session');
+  p.spoke.engine.deleteIke(p.spoke.engine.ikeSas().find((s) => s.status === 'READY')!.id, p.net.now);
+  p.net.settle(200);
+  t.is(p.hub.accounting.length, 2);
+  const stop = p.hub.accounting[1]!;
+  t.is(stop.status, 'stop');
+  t.is(stop.sessionId, start.sessionId);
+  t.is(stop.terminateCause, 'deleted by peer');
+});

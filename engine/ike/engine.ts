@@ -5,7 +5,7 @@
 // it must (cookies, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN), and keeps connections up.
 
 import { ExchangeType, NAT_T_PORT, NotifyType, enumName } from './constants.ts';
-import type { AaaRequest, AaaResult, Action, Datagram, Endpoint, IkeEvent, IkeEventType } from './actions.ts';
+import type { AaaRequest, AaaResult, AccountingRecord, Action, Datagram, Endpoint, IkeEvent, IkeEventType } from './actions.ts';
 import type { Ikev2Policy, Ikev2Profile, IkeEngineSettings } from './config.ts';
 import { defaultEngineSettings, defaultIkev2Policy } from './config.ts';
 import type { IkeHeader, Payload, TrafficSelector } from './message.ts';
@@ -85,6 +85,7 @@ export class IkeEngine implements EngineCore {
   private ikeSaIds = 0;
   private childIds = 0;
   private aaaIds = 0;
+  private accountingIds = 0;
   private readonly aaaPending = new Map<number, number>(); // request id -> IKE SA id
 
   constructor(opts: IkeEngineOptions = {}) {
@@ -436,6 +437,13 @@ export class IkeEngine implements EngineCore {
 
   established(sa: IkeSa, now: number): void {
     this.authStarted(sa);
+    if (!sa.initiator && sa.profile?.accounting && !sa.accountingSessionId) {
+      // RADIUS accounting Start after the final IKE_AUTH response (S2:556), Stop when the session ends.
+      sa.accountingSessionId = (++this.accountingIds).toString(16).toUpperCase().padStart(8, '0');
+      sa.accountingStartedAt = now;
+      if (!sa.auditSessionId) sa.auditSessionId = this.auditSessionId(sa);
+      this.act({ type: 'accounting', record: this.accountingRecord(sa, 'start') });
+    }
     const conn = [...this.connections.values()].find((c) => c.saId === sa.id);
     if (conn) conn.attempts = 0;
     this.armIkeTimers(sa, now);
@@ -543,6 +551,12 @@ export class IkeEngine implements EngineCore {
     n.peerWindow = old.peerWindow;
     n.peerFlexvpn = old.peerFlexvpn;
     n.configAssigned = old.configAssigned;
+    n.accountingSessionId = old.accountingSessionId;
+    n.accountingStartedAt = old.accountingStartedAt;
+    n.auditSessionId = old.auditSessionId;
+    n.aaaUserName = old.aaaUserName;
+    n.authorization = old.authorization;
+    old.accountingSessionId = undefined; // the session goes on under the new SA: no Stop for the old one
     n.configReceived = old.configReceived;
     n.local = { ...old.local };
     n.remote = { ...old.remote };
@@ -569,8 +583,17 @@ export class IkeEngine implements EngineCore {
     this.act({ type: 'update-endpoints', ikeSaId: n.id, local: n.local, remote: n.remote, childIds: [...n.children.keys()] });
   }
 
+  private accountingRecord(sa: IkeSa, status: 'start' | 'stop' | 'interim', terminateCause?: string): AccountingRecord {
+    return {
+      status, ikeSaId: sa.id, sessionId: sa.accountingSessionId!, userName: sa.aaaUserName ?? sa.remoteEapId ?? sa.remoteId?.value ?? sa.remote.address,
+      context: { peer: { ...sa.remote }, local: { ...sa.local }, phase1Id: sa.remoteId?.value ?? sa.remote.address, auditSessionId: sa.auditSessionId, profile: sa.profile?.name ?? sa.name },
+      framedIp: sa.configAssigned?.address4, terminateCause, childIds: [...sa.children.keys()], startedAt: sa.accountingStartedAt ?? sa.createdAt,
+    };
+  }
+
   ikeSaGone(sa: IkeSa, reason: string, now: number): void {
     if (sa.replacedBy !== undefined) return;
+    if (sa.accountingSessionId) this.act({ type: 'accounting', record: this.accountingRecord(sa, 'stop', reason) });
     for (const c of this.connections.values()) {
       if (c.saId !== sa.id) continue;
       c.saId = undefined;
