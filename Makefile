@@ -17,7 +17,7 @@ DEB_PACKAGES := \
   libstrongswan-standard-plugins:/usr/lib/ipsec/plugins/libstrongswan-gmp.so \
   libstrongswan-extra-plugins:/usr/lib/ipsec/plugins/libstrongswan-curve25519.so \
   freeradius:/usr/sbin/freeradius freeradius-utils:/usr/bin/radclient \
-  chromium:/usr/bin/chromium
+  chromium:/usr/bin/chromium libxml2-utils:/usr/bin/xmllint
 
 .PHONY: help deps deps-deb deps-npm native build typecheck test demo bench interop clean
 

@@ -163,3 +163,33 @@ export function register(program: Command): void {
       ctx.say('\ndemo ok');
     });
 }
+
+// The scenario runner (issue 6): a short representative scenario in a lab of its own, a fault and
+// the recovery from it, with the HTML report a trainee opens next. Imported lazily so the lab
+// steps above do not depend on it.
+export const DEMO_SCENARIO = fileURLToPath(new URL('../../scenarios/dpd-wan-loss.yaml', import.meta.url));
+
+DEMO_STEPS.push({
+  title: `scenario: ${displayPath(DEMO_SCENARIO)} (WAN blackhole, DPD, reconnect), with an HTML report`,
+  async run(ctx) {
+    const { loadScenarios, runSuite, formatSummary } = await import('../../scenarios/suite.ts');
+    const { writeHtmlReport } = await import('../../reports/html.ts');
+    const { writeJunit } = await import('../../reports/junit.ts');
+    const base = path.resolve(ctx.outDir ?? path.join('out', DEMO_LAB), 'scenario');
+    const abort = new AbortController();
+    const onSignal = () => abort.abort(new UserError('interrupted'));
+    process.prependListener('SIGINT', onSignal);
+    process.prependListener('SIGTERM', onSignal);
+    try {
+      const suite = await runSuite(loadScenarios([DEMO_SCENARIO]), { outRoot: base, signal: abort.signal, log: (l) => ctx.say(`  ${l}`) });
+      ctx.say(`\n${formatSummary(suite).split('\n').map((l) => `  ${l}`).join('\n')}`);
+      writeJunit(path.join(base, 'junit.xml'), suite);
+      const index = writeHtmlReport(base, suite);
+      ctx.say(`  HTML report: ${displayPath(index)} (open it in a browser: topology, timeline, IKE ladders, SA tables, pcaps)`);
+      if (suite.failed) ctx.failures.push(`scenario ${suite.results.find((r) => r.status !== 'passed')?.name ?? ''}`);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+});

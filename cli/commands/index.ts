@@ -9,8 +9,11 @@ import { register as exec } from './exec.ts';
 import { register as fault } from './fault.ts';
 import { register as graph } from './graph.ts';
 import { register as inspect } from './inspect.ts';
+import { register as interop } from './interop.ts';
+import { register as radius } from './radius.ts';
+import { register as run } from './run.ts';
 import { register as show } from './show.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [deploy, destroy, inspect, exec, graph, fault, capture, demo, daemon, show];
+export const commands: RegisterCommand[] = [deploy, destroy, inspect, exec, graph, fault, capture, demo, daemon, show, run, interop, radius];
