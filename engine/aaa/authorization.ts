@@ -172,6 +172,10 @@ export function mergeAuthorization(parts: { group?: SourcedAttributes; implicit?
     for (const [k, v] of Object.entries(p) as Array<[keyof AuthorizationAttributes, AttributeValue]>) {
       if (k === 'interfaceConfig' && out.interfaceConfig) {
         out.interfaceConfig = { value: mergeInterfaceConfig(out.interfaceConfig.value!, v.value as string[]), source: `${out.interfaceConfig.source} + ${v.source}` };
+      } else if ((k === 'routeSetPrefixes' || k === 'routeSetLocal') && out[k]) {
+        // Route sets from several sources add up (each source announces its networks).
+        const merged = [...(out[k]!.value as unknown[]), ...(v.value as unknown[]).filter((r) => !(out[k]!.value as unknown[]).some((e) => JSON.stringify(e) === JSON.stringify(r)))];
+        (out as Record<string, AttributeValue>)[k] = { value: merged, source: `${out[k]!.source} + ${v.source}` };
       } else {
         (out as Record<string, AttributeValue>)[k] = v;
       }

@@ -15,12 +15,27 @@ import { DataPlane } from './dataplane.ts';
 import type { Tunnel } from './dataplane.ts';
 import { EventLog } from './event-log.ts';
 import { ControlServer } from './control.ts';
-import type { IkeSaView } from '../ike/sa/ike-sa.ts';
+import type { IkeSa, IkeSaView } from '../ike/sa/ike-sa.ts';
+import { AaaLayer } from './aaa.ts';
+import type { SessionCounters } from './aaa.ts';
+import type { Avp } from '../radius/index.ts';
+import { formatAvp } from '../radius/index.ts';
 
 export interface DaemonOptions {
   quiet?: boolean;
   /** Control socket path (default <stateDir>/<node>.sock). */
   controlPath?: string;
+}
+
+/** The source address the kernel would use towards `dst` (`ip route get`). */
+async function sourceAddressTowards(dst: string): Promise<string | undefined> {
+  try {
+    const { execa } = await import('execa');
+    const r = await execa('ip', ['-j', 'route', 'get', dst]);
+    return (JSON.parse(r.stdout) as Array<{ prefsrc?: string }>)[0]?.prefsrc;
+  } catch {
+    return undefined;
+  }
 }
 
 export function controlPathOf(stateDir: string, node: string): string {
@@ -41,6 +56,9 @@ export class NodeDaemon {
   private vaCounter = 0;
   private readonly startedAt = Date.now();
   private stopping = false;
+  private aaa?: AaaLayer;
+  /** Counters of CHILD SAs already removed, per IKE SA (RADIUS accounting Stop needs the session's total). */
+  private readonly retiredCounters = new Map<number, SessionCounters>();
 
   constructor(readonly input: DaemonInput, private readonly opts: DaemonOptions = {}) {
     this.setup = buildRoleSetup(input);
@@ -71,6 +89,13 @@ export class NodeDaemon {
       const t = this.setup.tunnel!;
       this.dataplane.tunnel({ key: conn.name, ifname: t.interface, mtu: t.mtu, persistent: true }, conn.local, conn.remote);
     }
+    if (this.setup.aaa) {
+      // NAS-IP-Address: the address this node uses towards its first RADIUS server.
+      const first = this.setup.aaa.servers[0]?.address;
+      if (first && this.setup.aaa.nasIp === addr) this.setup.aaa.nasIp = await sourceAddressTowards(first) ?? addr;
+      this.aaa = new AaaLayer(this.setup.aaa, addr, this.engine, this.log, (id, children) => this.sessionCounters(id, children), () => this.pump(), (sa, changes) => this.applyCoa(sa, changes));
+      await this.aaa.start();
+    }
     this.registerControl();
     await this.control.listen();
     this.log.info('info', `daemon started: ${this.setup.role} on ${addr} (IKE 500/4500), ${this.setup.profiles.length} profile(s)`, {
@@ -96,6 +121,7 @@ export class NodeDaemon {
     }
     clearTimeout(this.timer);
     clearInterval(this.trafficTimer);
+    await this.aaa?.stop();
     this.dataplane?.closeAll();
     this.udp500?.close();
     this.udp4500?.close();
@@ -145,15 +171,32 @@ export class NodeDaemon {
         if (t) this.dataplane.activate(t, a.childId);
         break;
       }
-      case 'remove-child': this.dataplane.remove(a.childId); break;
+      case 'remove-child': {
+        const k = this.dataplane.childCounters(a.childId);
+        if (k) {
+          const t = this.retiredCounters.get(a.ikeSaId) ?? { inOctets: 0, outOctets: 0, inPackets: 0, outPackets: 0 };
+          t.inOctets += k.bytesIn; t.outOctets += k.bytesOut; t.inPackets += k.packetsIn; t.outPackets += k.packetsOut;
+          this.retiredCounters.set(a.ikeSaId, t);
+        }
+        this.dataplane.remove(a.childId);
+        break;
+      }
       case 'update-endpoints': this.dataplane.updateEndpoints(a.ikeSaId, a.local, a.remote); break;
       case 'ike-keys': this.log.appendKeys('ikev2_decryption_table', [ikev2DecryptionTableLine(a.keys)]); break;
-      case 'aaa-request': break;
+      case 'aaa-request':
+        if (this.aaa) this.aaa.request(a.request);
+        else this.engine.aaaResult({ requestId: a.request.requestId, outcome: 'timeout', reason: 'this node has no AAA configuration (config.aaa)' }, Date.now());
+        break;
+      case 'accounting': this.aaa?.accounting(a.record); break;
       case 'event': {
         this.log.write(a.event);
         this.control.broadcast({ event: { ...a.event, node: this.input.node } });
         const e = a.event;
-        if (e.type === 'ike-rekeyed' && e.data && e.ikeSaId !== undefined) this.dataplane.rekeyedIkeSa(e.data.old as number, e.ikeSaId);
+        if (e.type === 'ike-rekeyed' && e.data && e.ikeSaId !== undefined) {
+          this.dataplane.rekeyedIkeSa(e.data.old as number, e.ikeSaId);
+          const retired = this.retiredCounters.get(e.data.old as number);
+          if (retired) this.retiredCounters.set(e.ikeSaId, retired);
+        }
         if (e.type === 'ike-deleted' && e.ikeSaId !== undefined && e.data?.replacedBy === undefined) {
           const t = this.dataplane.tunnelOfIkeSa(e.ikeSaId);
           if (t) void this.tunnelDown(t);
@@ -179,8 +222,60 @@ export class NodeDaemon {
     }
     if (!t) return;
     const wasEmpty = t.children.size === 0;
-    this.dataplane.install(t, c);
+    try {
+      this.dataplane.install(t, c);
+    } catch (e) {
+      // The data plane refused what IKE negotiated (an algorithm it cannot run): say so and delete
+      // the CHILD SA rather than die, which would take every other session down with it.
+      this.log.info('child-failed', `CHILD SA {${c.childId}} cannot be installed: ${(e as Error).message}; deleting it`, { childId: c.childId, ikeSaId: c.ikeSaId });
+      this.engine.deleteChild(c.childId, Date.now(), 'data plane cannot install it');
+      return;
+    }
     if (wasEmpty || !t.up) void this.tunnelUp(t, c);
+  }
+
+  /** The session's traffic so far: removed CHILD SAs plus the live ones. */
+  private sessionCounters(ikeSaId: number, childIds: number[]): SessionCounters {
+    const t = { ...(this.retiredCounters.get(ikeSaId) ?? { inOctets: 0, outOctets: 0, inPackets: 0, outPackets: 0 }) };
+    for (const id of childIds) {
+      const k = this.dataplane.childCounters(id);
+      if (!k) continue;
+      t.inOctets += k.bytesIn; t.outOctets += k.bytesOut; t.inPackets += k.packetsIn; t.outPackets += k.packetsOut;
+    }
+    return t;
+  }
+
+  /**
+   * `interface-config` lines on a virtual-access interface (F-SRV-03): what Linux can express is
+   * applied (`ip mtu N`), everything is recorded as the interface's derived configuration.
+   */
+  private applyInterfaceConfig(t: Tunnel, lines: string[]): string[] {
+    const applied: string[] = [];
+    for (const line of lines) {
+      const mtu = /^ip mtu (\d+)$/.exec(line.trim());
+      if (mtu) {
+        void this.dataplane.setMtu(t, Number(mtu[1]));
+        applied.push(`mtu ${mtu[1]} on ${t.ifname}`);
+      }
+    }
+    t.derivedConfig = lines;
+    return applied;
+  }
+
+  /** CoA (F-POD-03): new interface-config and ACLs for a live session. */
+  private applyCoa(sa: IkeSa, changes: Avp[]): string[] {
+    const t = this.dataplane.tunnelOfIkeSa(sa.id);
+    const out: string[] = [];
+    const lines = changes.filter((c) => c.name === 'Cisco-AVPair').map((c) => String(c.value));
+    const ifc = lines.filter((l) => l.startsWith('ip:interface-config=')).map((l) => l.slice('ip:interface-config='.length));
+    if (t && ifc.length) out.push(...this.applyInterfaceConfig(t, [...(t.derivedConfig ?? []).filter((l) => !ifc.some((n) => n.split(' ').slice(0, 2).join(' ') === l.split(' ').slice(0, 2).join(' '))), ...ifc]));
+    const acls = lines.filter((l) => /^ip:(in|out)acl#\d+=/.test(l));
+    if (t && acls.length) {
+      t.acls = [...(t.acls ?? []), ...acls];
+      out.push(`ACL ${acls.join(', ')} on ${t.ifname}`);
+    }
+    if (!out.length && changes.length) out.push(`recorded ${changes.map(formatAvp).join(', ')}`);
+    return out;
   }
 
   private async tunnelUp(t: Tunnel, c: ChildSaInstall): Promise<void> {
@@ -191,6 +286,9 @@ export class NodeDaemon {
       const tcfg = this.setup.tunnel!;
       const addr = tcfg.address === 'negotiated' ? sa?.receivedConfig?.address4 : tcfg.address;
       if (addr) addresses.push(addr.includes('/') ? addr : `${addr}/32`);
+      // A dual-stack session also gets an IPv6 address (INTERNAL_IP6_ADDRESS, F-CFG-03).
+      const addr6 = tcfg.address === 'negotiated' ? sa?.receivedConfig?.address6 : undefined;
+      if (addr6) addresses.push(addr6.includes('/') ? addr6 : `${addr6}/128`);
       if (tcfg.routeAccept) for (const r of sa?.receivedConfig?.subnets ?? []) routes.add(r);
       for (const r of tcfg.routes) routes.add(r);
     } else {
@@ -198,7 +296,10 @@ export class NodeDaemon {
       if (tpl.address) addresses.push(tpl.address.includes('/') ? tpl.address.replace(/\/\d+$/, '/32') : `${tpl.address}/32`);
       const assigned = sa?.assignedConfig;
       if (assigned?.address4) routes.add(`${assigned.address4}/32`);
+      if (assigned?.address6) routes.add(`${assigned.address6}/128`);
       if (tpl.routeAccept) for (const r of assigned?.peerSubnets ?? []) routes.add(r);
+      const ifc = assigned?.pushed.interfaceConfig?.value as string[] | undefined;
+      if (ifc?.length) this.applyInterfaceConfig(t, ifc);
     }
     await this.dataplane.configure(t, addresses, [...routes]);
     this.log.info('info', `%LINEPROTO-5-UPDOWN: Line protocol on Interface ${t.ifname}, changed state to up (${addresses.join(', ') || 'no address'}; routes ${[...routes].join(', ') || 'none'})`,
@@ -234,7 +335,7 @@ export class NodeDaemon {
         uptime: Math.floor((now() - this.startedAt) / 1000), localAddress: this.setup.localAddress,
         ikeSas: this.engine.ikeSas().filter((s) => s.status === 'READY').length,
         childSas: this.engine.ikeSas().reduce((n, s) => n + s.children.length, 0),
-        tunnels: [...this.dataplane.tunnels.values()].map((t) => ({ interface: t.ifname, up: t.up, ikeSaId: t.ikeSaId, addresses: t.addresses, routes: t.routes, peer: `${t.remote.address}:${t.remote.port}` })),
+        tunnels: [...this.dataplane.tunnels.values()].map((t) => ({ interface: t.ifname, up: t.up, ikeSaId: t.ikeSaId, addresses: t.addresses, routes: t.routes, peer: `${t.remote.address}:${t.remote.port}`, derivedConfig: t.derivedConfig, acls: t.acls })),
         connections: this.engine.connectionStates(),
       }))
       .on('ike-sas', () => this.ikeSas())

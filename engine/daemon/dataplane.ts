@@ -38,6 +38,10 @@ export interface Tunnel {
   sawIn: boolean;
   sawOut: boolean;
   persistent: boolean;
+  /** `interface-config` lines applied to it (virtual-access derived configuration). */
+  derivedConfig?: string[];
+  /** ACLs pushed by CoA (`ip:inacl#N=...`), recorded. */
+  acls?: string[];
 }
 
 export interface TunnelPlan {
@@ -194,6 +198,10 @@ export class DataPlane {
     t.addresses = addresses;
     t.routes = routes;
     t.up = true;
+  }
+
+  async setMtu(t: Tunnel, mtu: number): Promise<void> {
+    await execa('ip', ['link', 'set', 'dev', t.ifname, 'mtu', String(mtu)]).catch((e: Error) => this.log.info('info', `cannot set mtu ${mtu} on ${t.ifname}: ${e.message}`, undefined, 'daemon'));
   }
 
   async down(t: Tunnel): Promise<void> {

@@ -60,7 +60,7 @@ export interface EspSaEvent {
 export interface EspSaOptions {
   spi: number;
   direction: 'in' | 'out';
-  /** IANA ENCR id (RFC 7296 3.3.2): AES_GCM_16/12/8, AES_CBC, NULL. */
+  /** IANA ENCR id (RFC 7296 3.3.2): AES_GCM_16/12/8, AES_CBC, 3DES (RFC 2451), NULL. */
   encr: number;
   /** Key length in bits; checked against the key material when given. */
   encrKeyBits?: number;
@@ -165,8 +165,10 @@ export class EspSa {
     }
     if (o.direction !== 'in' && o.direction !== 'out') throw new EspSaConfigError(`direction must be "in" or "out", got ${String(o.direction)}`);
     const encr = encrAlgorithm(o.encr);
-    const supportedEncr = [EncrId.AES_GCM_16, EncrId.AES_GCM_12, EncrId.AES_GCM_8, EncrId.AES_CBC, EncrId.NULL];
-    if (!encr || !supportedEncr.includes(o.encr)) throw new EspSaConfigError(`ESP encryption transform ${o.encr} is not supported (AES-GCM-16/12/8, AES-CBC, NULL)`);
+    // 3DES-CBC (RFC 2451) because IKE negotiates it for `esp-3des` (Windows-style peers); it takes
+    // the same CBC path as AES with an 8-byte block and IV.
+    const supportedEncr = [EncrId.AES_GCM_16, EncrId.AES_GCM_12, EncrId.AES_GCM_8, EncrId.AES_CBC, EncrId.TRIPLE_DES, EncrId.NULL];
+    if (!encr || !supportedEncr.includes(o.encr)) throw new EspSaConfigError(`ESP encryption transform ${o.encr} is not supported (AES-GCM-16/12/8, AES-CBC, 3DES, NULL)`);
     const keyBytes = o.encrKey.length - encr.saltLength;
     const bits = keyBytes * 8;
     if (!encr.keyLengths.includes(bits)) {

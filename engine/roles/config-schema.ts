@@ -118,6 +118,58 @@ export const profileProperties: Record<string, object> = {
     additionalProperties: false,
   },
   'vendor-ids': { type: 'array', items: { type: 'string' }, description: 'hex, or text in quotes' },
+  eap: {
+    type: 'object',
+    description: 'EAP: on an initiator its credentials (authentication local eap); on a hub where EAP ends (authentication remote eap)',
+    properties: {
+      identity: { type: 'string' }, password: { type: 'string' },
+      methods: { type: 'array', items: { enum: ['mschapv2', 'md5', 'gtc'] } },
+      mode: { enum: ['radius', 'local'], description: 'hub: relay to RADIUS (pass-through) or terminate locally' },
+      'query-identity': { type: 'boolean' },
+      timeout: { type: 'integer', minimum: 45, maximum: 180, description: 'seconds to wait for each EAP response (default 90)' },
+      users: { type: 'object', additionalProperties: { type: 'object', required: ['password'], properties: { password: { type: 'string' }, methods: { type: 'array', items: { enum: ['mschapv2', 'md5', 'gtc'] } } }, additionalProperties: false } },
+    },
+    additionalProperties: false,
+  },
+  'keyring-aaa': {
+    type: 'object',
+    description: '`keyring aaa LIST [name-mangler N] [password PW]`: pre-shared keys from RADIUS',
+    properties: { 'name-mangler': nameMangler(), password: { type: 'string' } },
+    additionalProperties: false,
+  },
+  authorization: {
+    type: 'object',
+    description: '`aaa authorization group|user ...`',
+    properties: {
+      group: { type: 'object', required: ['source'], properties: { source: { enum: ['local', 'radius'] }, policy: { type: 'string' }, 'name-mangler': nameMangler() }, additionalProperties: false },
+      user: { type: 'object', required: ['source'], properties: { source: { enum: ['local', 'radius', 'cached'] }, policy: { type: 'string' }, 'name-mangler': nameMangler() }, additionalProperties: false },
+      override: { type: 'boolean' },
+    },
+    additionalProperties: false,
+  },
+  accounting: { type: 'boolean', description: '`aaa accounting ... start-stop`: RADIUS accounting for the sessions' },
+};
+
+function nameMangler(): object {
+  return {
+    type: 'object', description: '`crypto ikev2 name-mangler`: one rule',
+    properties: { fqdn: { enum: ['hostname', 'domain', 'all'] }, email: { enum: ['username', 'domain', 'all'] }, dn: { type: 'string' }, eap: { enum: ['prefix', 'suffix', 'all'] }, delimiter: { type: 'string' } },
+    additionalProperties: false, minProperties: 1,
+  };
+}
+
+const authorizationPolicy = {
+  type: 'object',
+  description: '`crypto ikev2 authorization policy`',
+  properties: {
+    pool: { type: 'string' }, 'pool-ipv6': { type: 'string' }, netmask: { type: 'string' },
+    dns: listOf({ type: 'string' }), wins: listOf({ type: 'string' }),
+    'route-set': { type: 'array', items: { type: 'string' } }, 'route-set-interface': { type: 'boolean' }, 'route-accept': { type: 'boolean' },
+    'interface-config': { type: 'array', items: { type: 'string' } }, banner: { type: 'string' }, 'default-domain': { type: 'string' },
+    'split-dns': { type: 'array', items: { type: 'string' } }, 'backup-gateways': { type: 'array', items: { type: 'string' } },
+    'flow-limit': { type: 'integer', minimum: 1 },
+  },
+  additionalProperties: false,
 };
 
 export const engineProperties: Record<string, object> = {
@@ -135,6 +187,20 @@ export const engineProperties: Record<string, object> = {
   },
   'force-encapsulation': { type: 'boolean', description: 'fake NAT detection so ESP always runs in UDP 4500 (default true: no kernel ESP here)' },
   'listen-interface': { type: 'string', description: 'interface whose address IKE uses (default: the first interface with an address)' },
+  aaa: {
+    type: 'object',
+    description: 'RADIUS servers (failover in order), accounting and dynamic authorization (RFC 5176)',
+    properties: {
+      radius: { type: 'array', items: { type: 'object', required: ['address', 'secret'], properties: { address: { type: 'string' }, secret: { type: 'string' }, 'auth-port': { type: 'integer' }, 'acct-port': { type: 'integer' }, name: { type: 'string' } }, additionalProperties: false } },
+      timeout: { type: 'number', exclusiveMinimum: 0, description: 'seconds (default 5)' },
+      retries: { type: 'integer', minimum: 0 },
+      'dynamic-author': { type: 'object', required: ['clients'], properties: { port: { type: 'integer' }, clients: { type: 'array', items: { type: 'object', required: ['address', 'secret'], properties: { address: { type: 'string' }, secret: { type: 'string' } }, additionalProperties: false } } }, additionalProperties: false },
+      'nas-identifier': { type: 'string' },
+    },
+    additionalProperties: false,
+  },
+  'authorization-policies': { type: 'object', additionalProperties: authorizationPolicy },
+  pools: { type: 'object', additionalProperties: { type: 'string' }, description: '`ip local pool NAME ...`: a prefix or "first-last"' },
 };
 
 const tunnel = {
@@ -142,6 +208,7 @@ const tunnel = {
   properties: {
     interface: { type: 'string', maxLength: 15 },
     address: { type: 'string', description: '"negotiated" (config mode) or an address/prefix' },
+    ipv6: { type: 'boolean', description: 'also ask for an IPv6 address (dual stack, INTERNAL_IP6_ADDRESS)' },
     mtu: { type: 'integer', minimum: 576, maximum: 9000 },
   },
   additionalProperties: false,

@@ -9,9 +9,12 @@ import {
   DEFAULT_IKE_LIFETIME, defaultIkev2Policy, defaultIpsecProfile, parseTransformSet,
 } from '../ike/config.ts';
 import type {
-  ConfigModePolicy, DpdConfig, Identity, IdentityMatch, Ikev2Profile, Ikev2Proposal, IkeEngineSettings, Keyring,
+  ConfigModePolicy, DpdConfig, EapClientConfig, EapServerConfig, Identity, IdentityMatch, Ikev2Profile, Ikev2Proposal, IkeEngineSettings, Keyring,
   LocalAuthMethod, RemoteAuthMethod, TransformSet,
 } from '../ike/config.ts';
+import { normalizePrefix } from '../aaa/authorization.ts';
+import type { AuthorizationAttributes, NameMangler } from '../aaa/authorization.ts';
+import type { AaaConfig } from '../daemon/aaa.ts';
 import type { ConnectionConfig } from '../ike/engine.ts';
 import { loadPemCertificates, loadPemPrivateKey } from '../ike/crypto/certs.ts';
 import { tsFromCidr } from '../ike/traffic-selectors.ts';
@@ -55,6 +58,7 @@ export interface RoleSetup {
   connection?: ConnectionConfig;
   tunnel?: TunnelSetup;
   template?: TemplateSetup;
+  aaa?: AaaConfig;
 }
 
 type Cfg = Record<string, unknown>;
@@ -144,7 +148,7 @@ export function buildProfile(name: string, cfg: Cfg, baseDir: string, extra: { c
   } else if (cfg['pre-shared-key'] !== undefined) {
     keyring = { name: `${name}-keyring`, peers: [{ name: 'any', address: '0.0.0.0/0', preSharedKey: cfg['pre-shared-key'] as string }, { name: 'any6', address: '::/0', preSharedKey: cfg['pre-shared-key'] as string }] };
   }
-  if ((authLocal === 'pre-share' || authRemote.includes('pre-share')) && !keyring) {
+  if ((authLocal === 'pre-share' || authRemote.includes('pre-share')) && !keyring && !cfg['keyring-aaa']) {
     throw new Error(`profile ${name}: pre-shared key authentication needs "pre-shared-key" or "keyring"`);
   }
   if ((authLocal === 'rsa-sig' || authLocal === 'ecdsa-sig') && !credentials) {
@@ -168,6 +172,11 @@ export function buildProfile(name: string, cfg: Cfg, baseDir: string, extra: { c
   } : undefined;
   const props = proposals(cfg);
   const ts = cfg['traffic-selectors'] as { local?: string | string[]; remote?: string | string[] } | undefined;
+  const eap = cfg.eap as Record<string, unknown> | undefined;
+  const mangler = (m: unknown) => m as NameMangler | undefined;
+  const authz = cfg.authorization as Record<string, Record<string, unknown> | boolean> | undefined;
+  const kaaa = cfg['keyring-aaa'] as Record<string, unknown> | undefined;
+  if (authLocal === 'eap' && !eap?.password) throw new Error(`profile ${name}: authentication local eap needs eap.password (and eap.identity)`);
   return {
     name,
     matchRemote: cfg['match-identity-remote'] ? (cfg['match-identity-remote'] as unknown[]).map(toMatch) : [{ type: 'any' }],
@@ -180,6 +189,55 @@ export function buildProfile(name: string, cfg: Cfg, baseDir: string, extra: { c
     localTs: ts?.local ? asList(ts.local).map((c) => tsFromCidr(c)) : undefined,
     remoteTs: ts?.remote ? asList(ts.remote).map((c) => tsFromCidr(c)) : undefined,
     vendorIds: (cfg['vendor-ids'] as string[] | undefined)?.map((v) => (/^[0-9a-f]+$/i.test(v) && v.length % 2 === 0 ? Buffer.from(v, 'hex') : Buffer.from(v.replace(/^"|"$/g, '')))),
+    eapClient: authLocal === 'eap' && eap ? { identity: eap.identity as string | undefined, password: eap.password as string, methods: eap.methods as EapClientConfig['methods'] } : undefined,
+    eapServer: authRemote.includes('eap') ? {
+      mode: (eap?.mode as 'radius' | 'local' | undefined) ?? (eap?.users ? 'local' : 'radius'),
+      queryIdentity: (eap?.['query-identity'] as boolean | undefined) ?? true,
+      timeout: (eap?.timeout as number | undefined) ?? 90,
+      methods: eap?.methods as EapServerConfig['methods'],
+      users: eap?.users as EapServerConfig['users'],
+    } : undefined,
+    aaaKeyring: kaaa ? { nameMangler: mangler(kaaa['name-mangler']), password: kaaa.password as string | undefined } : undefined,
+    authorization: authz ? {
+      group: authz.group && typeof authz.group === 'object' ? { source: authz.group.source as 'local' | 'radius', policy: authz.group.policy as string | undefined, nameMangler: mangler(authz.group['name-mangler']) } : undefined,
+      user: authz.user && typeof authz.user === 'object' ? { source: authz.user.source as 'local' | 'radius' | 'cached', policy: authz.user.policy as string | undefined, nameMangler: mangler(authz.user['name-mangler']) } : undefined,
+      override: authz.override === true,
+    } : undefined,
+    accounting: cfg.accounting === true,
+  };
+}
+
+/** `crypto ikev2 authorization policy` objects of the node (the local AAA database). */
+function authorizationPolicies(cfg: Cfg): Record<string, AuthorizationAttributes> | undefined {
+  const list = cfg['authorization-policies'] as Record<string, Record<string, unknown>> | undefined;
+  if (!list) return undefined;
+  const out: Record<string, AuthorizationAttributes> = {};
+  for (const [name, p] of Object.entries(list)) {
+    out[name] = {
+      pool: p.pool as string | undefined, pool6: p['pool-ipv6'] as string | undefined, netmask: p.netmask as string | undefined,
+      dns: p.dns === undefined ? undefined : asList(p.dns as string | string[]), wins: p.wins === undefined ? undefined : asList(p.wins as string | string[]),
+      routeSetPrefixes: (p['route-set'] as string[] | undefined)?.map(normalizePrefix), routeSetInterface: p['route-set-interface'] as boolean | undefined,
+      routeAccept: p['route-accept'] === false ? false : {}, interfaceConfig: p['interface-config'] as string[] | undefined,
+      banner: p.banner as string | undefined, defaultDomain: p['default-domain'] as string | undefined, splitDns: p['split-dns'] as string[] | undefined,
+      backupGateways: p['backup-gateways'] as string[] | undefined, flowLimit: p['flow-limit'] as number | undefined,
+    };
+  }
+  return out;
+}
+
+/** RADIUS servers, accounting and dynamic authorization of a hub. */
+function aaaConfig(cfg: Cfg, localAddress: string): AaaConfig | undefined {
+  const a = cfg.aaa as Record<string, unknown> | undefined;
+  if (!a) return undefined;
+  const servers = (a.radius as Array<Record<string, unknown>> | undefined ?? []).map((r) => ({
+    name: r.name as string | undefined, address: r.address as string, secret: r.secret as string,
+    authPort: r['auth-port'] as number | undefined, acctPort: r['acct-port'] as number | undefined,
+  }));
+  const dae = a['dynamic-author'] as { port?: number; clients: Array<{ address: string; secret: string }> } | undefined;
+  return {
+    servers, timeoutMs: a.timeout !== undefined ? (a.timeout as number) * 1000 : undefined, retries: a.retries as number | undefined,
+    nasIp: localAddress, nasIdentifier: a['nas-identifier'] as string | undefined,
+    dae: dae ? { port: dae.port ?? 3799, clients: dae.clients } : undefined,
   };
 }
 
@@ -195,6 +253,9 @@ function engineSettings(cfg: Cfg): Partial<IkeEngineSettings> {
   if (r?.timeout !== undefined) s.retransmitTimeout = r.timeout;
   if (r?.base !== undefined) s.retransmitBase = r.base;
   if (r?.tries !== undefined) s.retransmitTries = r.tries;
+  const policies = authorizationPolicies(cfg);
+  if (policies) s.authorizationPolicies = policies;
+  if (cfg.pools) s.pools = cfg.pools as Record<string, string>;
   return s;
 }
 
@@ -219,6 +280,7 @@ export function buildRoleSetup(input: DaemonInput): RoleSetup {
     const profile = buildProfile('default', cfg, input.baseDir, {
       configMode: {
         requestAddress: negotiated === 'negotiated',
+        requestAddress6: negotiated === 'negotiated' && t.ipv6 === true,
         announceSubnets: (cfg['route-set'] as string[] | undefined) ?? [],
       },
     });
@@ -256,8 +318,9 @@ export function buildRoleSetup(input: DaemonInput): RoleSetup {
   const profiles = list?.length
     ? list.map((p, i) => buildProfile((p.name as string) ?? `profile${i + 1}`, { ...base, ...p }, input.baseDir, { configMode }))
     : [buildProfile('default', cfg, input.baseDir, { configMode })];
+  const localAddress = localAddressOf(input);
   return {
-    role: 'hub', profiles, settings, localAddress: localAddressOf(input),
+    role: 'hub', profiles, settings, localAddress, aaa: aaaConfig(cfg, localAddress),
     template: {
       prefix: (vt['interface-prefix'] as string | undefined) ?? 'va', address, mtu: (vt.mtu as number | undefined) ?? 1400,
       routeAccept: cfg['route-accept'] !== false,

@@ -355,13 +355,17 @@ export class IkeSa {
       this.transmit(cached, from);
       return;
     }
+    if (this.deferred && this.deferred.messageId === mid) {
+      // Still waiting for AAA: the answer comes later; the retransmission is not news.
+      this.core.counter('retransmitted-requests-while-waiting');
+      return;
+    }
     const window = this.core.settings.window;
     if (mid < this.expectedRequestId || mid >= this.expectedRequestId + window || this.processedAhead.has(mid)) {
       this.core.counter('drop.invalid-message-id');
       this.emit('drop', `request with message ID ${mid} outside the window [${this.expectedRequestId}, ${this.expectedRequestId + window - 1}] dropped`, { reason: 'invalid-message-id', messageId: mid });
       return;
     }
-    if (this.deferred && this.deferred.messageId === mid) return; // still waiting for AAA: the answer comes later
     const payloads = this.unprotect(header, raw, now);
     if (!payloads) return;
     this.lastInbound = now;
@@ -726,6 +730,10 @@ export class IkeSa {
       assignedAddress: this.configAssigned?.address4, assignedAddress6: this.configAssigned?.address6,
       receivedConfig: this.configReceived, assignedConfig: this.configAssigned,
       peerVendorIds: this.peerVendorIds.map((v) => v.toString('hex')),
+      aaa: this.auditSessionId || this.accountingSessionId || this.authorization ? {
+        userName: this.aaaUserName, auditSessionId: this.auditSessionId || undefined, accountingSessionId: this.accountingSessionId,
+        authorization: this.authorization ? Object.fromEntries(Object.entries(this.authorization).map(([k, v]) => [k, { value: /password/i.test(k) ? '*****' : v!.value, source: v!.source }])) : undefined,
+      } : undefined,
       stats: { ...this.stats },
       children: [...this.children.values()].map((c) => ({
         id: c.id, name: c.name, state: c.state, spiIn: spiHex(c.spiIn), spiOut: spiHex(c.spiOut),
@@ -786,6 +794,8 @@ export interface IkeSaView {
   receivedConfig?: ConfigReceived;
   assignedConfig?: ConfigAssigned;
   peerVendorIds: string[];
+  /** AAA state: user name, audit-session-id, accounting session, authorization with sources. */
+  aaa?: { userName?: string; auditSessionId?: string; accountingSessionId?: string; authorization?: Record<string, { value: unknown; source: string }> };
   stats: IkeSa['stats'];
   children: ChildSaView[];
 }

@@ -114,7 +114,8 @@ export class ConfigTask implements Task {
     const out: CpAttribute[] = [];
     const owner = `${sa.remoteId?.value ?? sa.remote.address}#${sa.id}`;
     const pools = x.core.settings.pools ?? {};
-    const poolOf = (spec: string, family: string) => x.core.pools.get(pools[spec] ? spec : `${sa.profile!.name}/${family}:${spec}`, pools[spec] ?? spec);
+    // One pool per name or inline range, shared by every profile that names it.
+    const poolOf = (spec: string, family: string) => x.core.pools.get(pools[spec] ? spec : `${family}:${spec}`, pools[spec] ?? spec);
     if (wants.has(CfgAttr.INTERNAL_IP4_ADDRESS)) {
       if (a.address) {
         assigned.address4 = a.address;
