@@ -4,6 +4,7 @@
 // scenario file), then what a schema cannot say (one action per step, nodes and links exist, named
 // steps and flows are defined before they are used, durations parse).
 
+import { projectPath } from '../engine/util/paths.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -21,7 +22,7 @@ import type { Scenario, Step } from './model.ts';
 import { parseDuration, parsePercent, parseRate, substitute } from './values.ts';
 import type { Vars } from './values.ts';
 
-export const scenarioSchemaPath = new URL('../schemas/scenario.schema.json', import.meta.url);
+export const scenarioSchemaPath = projectPath('schemas', 'scenario.schema.json');
 
 let schema: object | undefined;
 function scenarioSchema(): object {

@@ -3,9 +3,9 @@
 // sleeps), takes SA snapshots around faults, and always tears the lab down (unless asked to keep a
 // failed one), whatever happens: a failed step, an exception, the scenario deadline, Ctrl-C.
 
+import { projectPath } from '../engine/util/paths.ts';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../cli/errors.ts';
 import { addressPlan } from '../labs/address-plan.ts';
 import { listCaptures, startCapture, stopCapture } from '../labs/captures.ts';
@@ -104,7 +104,7 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
-const BURST_TOOL = fileURLToPath(new URL('./tools/ike-init-burst.ts', import.meta.url));
+const BURST_TOOL = projectPath('scenarios', 'tools', 'ike-init-burst.ts');
 const TSX = import.meta.resolve('tsx/esm');
 
 class ScenarioRun {

@@ -1,7 +1,6 @@
 // flexlab demo: the first command a newcomer runs (`make demo`). A readable list of steps: deploy
 // the hub-and-spoke FlexVPN lab, show it, show its IKEv2 SAs as IOS prints them, send traffic through
 // the tunnels, check the WAN capture decrypts, and destroy everything.
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { addressPlan } from '../../labs/address-plan.ts';
@@ -167,7 +166,7 @@ export function register(program: Command): void {
 // The scenario runner (issue 6): a short representative scenario in a lab of its own, a fault and
 // the recovery from it, with the HTML report a trainee opens next. Imported lazily so the lab
 // steps above do not depend on it.
-export const DEMO_SCENARIO = fileURLToPath(new URL('../../scenarios/dpd-wan-loss.yaml', import.meta.url));
+export const DEMO_SCENARIO = projectPath('scenarios', 'dpd-wan-loss.yaml');
 
 DEMO_STEPS.push({
   title: `scenario: ${displayPath(DEMO_SCENARIO)} (WAN blackhole, DPD, reconnect), with an HTML report`,

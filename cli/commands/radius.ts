@@ -8,9 +8,9 @@
 // (a `radius` node's `dae.secret` and `dae.port` are the defaults). Exit code 0 for an ACK, 2 for a
 // NAK, 3 when no valid answer came.
 
+import { projectPath } from '../../engine/util/paths.ts';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { UserError } from '../errors.ts';
@@ -30,7 +30,7 @@ import { validateKindConfig } from '../../labs/topology/schema.ts';
 import type { RadiusServerConfig } from '../../engine/radius/server/config.ts';
 import { runRadiusServer } from '../../engine/radius/server/udp.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/flexlab.js', import.meta.url));
+const CLI = projectPath('bin', 'flexlab.js');
 
 interface DaeOptions {
   name?: string;

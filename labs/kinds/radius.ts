@@ -3,15 +3,15 @@
 // lines, and defaults for `flexlab radius disconnect|coa` sent from this node. The supervisor runs
 // `flexlab radius-server --config FILE` inside the node's namespace.
 
+import { projectPath } from '../../engine/util/paths.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { KindIssue, NodeContext, NodeKind } from './types.ts';
 import type { NodeModel } from '../model.ts';
 import { checkServerConfig, radiusServerConfigSchema } from '../../engine/radius/server/config.ts';
 import type { RadiusServerConfig } from '../../engine/radius/server/config.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/flexlab.js', import.meta.url));
+const CLI = projectPath('bin', 'flexlab.js');
 
 export function radiusNodeConfig(node: NodeModel): RadiusServerConfig {
   return node.config as unknown as RadiusServerConfig;
