@@ -10,6 +10,7 @@ const BENCHMARKS: { file: string; args?: string[] }[] = [
   { file: 'esp.bench.ts' },
   { file: 'ike-handshake.bench.ts' },
   { file: 'tunnel.bench.ts' },
+  { file: 'interop.bench.ts' },
 ];
 
 const only = process.argv.slice(2);

@@ -285,3 +285,38 @@ test('NAT traversal through a NAT router: detection, float to 4500, and the resp
   t.is(p.hub.engine.counterSnapshot()['nat-keepalives-sent'] ?? 0, 0);
   void HUB_ADDR;
 });
+
+test('forced UDP encapsulation (fake NAT) behind a real NAT still sends NAT keepalives; without a NAT it sends none', (t) => {
+  // The daemon always forces encapsulation (no kernel ESP). Faking our NAT_DETECTION_SOURCE_IP must
+  // not hide a real NAT: the peer's NAT_DETECTION_DESTINATION_IP tells us the truth (RFC 7296
+  // 2.23), and the node behind the NAT keeps its mapping alive (RFC 3948 4). Found by the interop
+  // matrix: an idle tunnel behind a NAT sent no keepalives at all.
+  for (const behindNat of [true, false]) {
+    const p = pair({ settings: { forceEncap: true } });
+    if (behindNat) {
+      const NAT_ADDR = '203.0.113.5';
+      const map = new Map<number, number>();
+      let natPort = 40001;
+      p.net.addFilter((d) => {
+        if (d.local.address === SPOKE_ADDR) {
+          if (!map.has(d.local.port)) map.set(d.local.port, natPort++);
+          return { ...d, local: { address: NAT_ADDR, port: map.get(d.local.port)! } };
+        }
+        if (d.remote.address === NAT_ADDR) {
+          const inner = [...map].find(([, v]) => v === d.remote.port);
+          return inner ? { ...d, remote: { address: SPOKE_ADDR, port: inner[0] } } : 'drop';
+        }
+        return 'pass';
+      });
+    }
+    p.up();
+    const spokeSa = p.spoke.engine.ikeSas()[0]!;
+    t.true(spokeSa.nat.faked, 'encapsulation is forced');
+    t.is(spokeSa.nat.local, behindNat, 'the real NAT is still detected');
+    p.net.advance(61_000);
+    const sent = p.spoke.engine.counterSnapshot()['nat-keepalives-sent'] ?? 0;
+    if (behindNat) t.true(sent >= 3, `keepalives behind a NAT: ${sent}`);
+    else t.is(sent, 0, 'no keepalives when only the NAT is faked');
+    t.is(p.hub.engine.counterSnapshot()['nat-keepalives-sent'] ?? 0, 0, 'the side not behind a NAT sends none');
+  }
+});

@@ -12,6 +12,8 @@ import { controlPathOf } from '../../engine/daemon/daemon.ts';
 import { controlRequest } from '../../engine/daemon/control.ts';
 import { showIkev2Sa, showIpsecSa, showSession } from '../../reports/show.ts';
 import type { SessionView } from '../../reports/show.ts';
+import { labStrongswanPaths, strongswanSessions } from '../../interop/strongswan/sessions.ts';
+import { charonStats } from '../../interop/strongswan/swanctl.ts';
 
 const VIEWS = ['ikev2 sa [detail]', 'ipsec sa', 'session [detail]', 'status', 'counters', 'events', 'pools'];
 
@@ -32,28 +34,34 @@ export function register(program: Command): void {
     .option('--json', 'structured output')
     .action(async (node: string, what: string[], opts: { name?: string; topo?: string; json?: boolean }) => {
       const words = what.map((w) => w.toLowerCase()).filter((w) => w !== 'crypto');
-      const path = await nodeControlPath(opts, node);
+      const lab = labFromOptions(opts);
+      // A strongswan node has no daemon of ours: its SAs come from charon over vici (swanctl).
+      const charon = lab.node(node).kind === 'strongswan';
+      const path = charon ? '' : await nodeControlPath(opts, node);
+      const ikeSas = () => (charon ? strongswanSessions(lab, node) : controlRequest<SessionView[]>(path, 'ike-sas'));
       const detail = words.includes('detail') || words.includes('detailed');
       const key = words.filter((w) => w !== 'detail' && w !== 'detailed').join(' ');
       const print = (text: string, data: unknown) => console.log(opts.json ? JSON.stringify(data, null, 2) : text);
       switch (key) {
         case 'ikev2 sa': {
-          const sas = await controlRequest<SessionView[]>(path, 'ike-sas');
+          const sas = await ikeSas();
           return print(showIkev2Sa(sas, detail), sas);
         }
         case 'ipsec sa': {
-          const sas = await controlRequest<SessionView[]>(path, 'ike-sas');
+          const sas = await ikeSas();
           return print(showIpsecSa(sas), sas.flatMap((s) => s.children));
         }
         case 'session': {
-          const sas = await controlRequest<SessionView[]>(path, 'ike-sas');
+          const sas = await ikeSas();
           return print(showSession(sas, detail), sas);
         }
         case 'status': case 'counters': case 'pools': {
-          const r = await controlRequest(path, key);
+          if (charon && key !== 'status') throw new UserError(`a strongswan node has no "${key}" view; try: ikev2 sa, ipsec sa, session, status`);
+          const r = charon ? await charonStats(labStrongswanPaths(lab, node)) : await controlRequest(path, key);
           return console.log(JSON.stringify(r, null, 2));
         }
         case 'events': {
+          if (charon) throw new UserError(`charon has no event stream; its log is ${labStrongswanPaths(lab, node).log}`);
           const r = await controlRequest<Array<{ time: number; type: string; text: string }>>(path, 'events');
           return print(r.map((e) => `${new Date(e.time).toISOString()} [${e.type}] ${e.text}`).join('\n'), r);
         }

@@ -9,11 +9,14 @@ import { nat } from './nat.ts';
 import { router } from './router.ts';
 import { flexvpnHub } from './flexvpn-hub.ts';
 import { flexvpnSpoke } from './flexvpn-spoke.ts';
+import { radius } from './radius.ts';
+import { strongswan } from './strongswan.ts';
+import { freeradius } from './freeradius.ts';
 
 export type { NodeKind, NodeContext, KindIssue } from './types.ts';
 
 export const kinds: ReadonlyMap<string, NodeKind> = new Map(
-  [host, router, nat, linux, flexvpnHub, flexvpnSpoke].map((k) => [k.name, k]),
+  [host, router, nat, linux, flexvpnHub, flexvpnSpoke, strongswan, radius, freeradius].map((k) => [k.name, k]),
 );
 
 export function getKind(name: string): NodeKind {

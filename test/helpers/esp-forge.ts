@@ -23,6 +23,8 @@ export const SUITES: Suite[] = [
   { name: 'AES-CBC-256/HMAC-SHA2-384-192', encr: EncrId.AES_CBC, keyBits: 256, integ: IntegId.HMAC_SHA2_384_192 },
   { name: 'AES-CBC-256/HMAC-SHA2-512-256', encr: EncrId.AES_CBC, keyBits: 256, integ: IntegId.HMAC_SHA2_512_256 },
   { name: 'NULL/HMAC-SHA2-256-128', encr: EncrId.NULL, keyBits: 0, integ: IntegId.HMAC_SHA2_256_128 },
+  // What Windows-style peers negotiate (interop matrix row "windows").
+  { name: '3DES/HMAC-SHA1-96', encr: EncrId.TRIPLE_DES, keyBits: 192, integ: IntegId.HMAC_SHA1_96 },
 ];
 
 const GCM_ICV: Partial<Record<EncrId, number>> = { [EncrId.AES_GCM_16]: 16, [EncrId.AES_GCM_12]: 12, [EncrId.AES_GCM_8]: 8 };
@@ -67,6 +69,11 @@ export function forge(keys: Omit<EspSaOptions, 'direction'>, seq: number, text: 
     const c = createCipheriv(`aes-${keys.encrKey.length * 8}-cbc`, keys.encrKey, iv);
     c.setAutoPadding(false);
     body = Buffer.concat([iv, c.update(text), c.final()]);
+  } else if (keys.encr === EncrId.TRIPLE_DES) {
+    const iv = randomBytes(8);
+    const c = createCipheriv('des-ede3-cbc', keys.encrKey, iv);
+    c.setAutoPadding(false);
+    body = Buffer.concat([iv, c.update(text), c.final()]);
   } else {
     body = text;
   }
@@ -82,7 +89,7 @@ export function trailerText(payload: Buffer, nextHeader: number, align: number, 
 }
 
 export function alignmentOf(s: Suite): number {
-  return s.encr === EncrId.AES_CBC ? 16 : 4;
+  return s.encr === EncrId.AES_CBC ? 16 : s.encr === EncrId.TRIPLE_DES ? 8 : 4;
 }
 
 /** A well-formed IPv4 (UDP) or IPv6 (UDP) packet of `length` bytes. */
