@@ -4,7 +4,8 @@
 // packet is counted per reason, and logged (rate-limited).
 
 import { execa } from 'execa';
-import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { linkSetUp } from '../native/addon.ts';
 import type { ChildSaInstall, Endpoint } from '../ike/actions.ts';
 import { EspSa, SecurityAssociationDatabase, SpdEntry, espSaLineFor } from '../esp/index.ts';
 import type { DropReason, EspSaEvent } from '../esp/index.ts';
@@ -97,10 +98,16 @@ export class DataPlane {
     this.tunnels.set(plan.key, t);
     // Up at once (synchronously), so the first decrypted packet can be written to it; a persistent
     // tunnel without an SA is up but routes nothing until configure().
+    // No forks here: a hub opens one interface per session, and two `ip` runs were most of its
+    // IKE SA setup time.
     try {
       // No IPv6 link-local address: it would send router solicitations and MLD through the tunnel.
-      execFileSync('ip', ['link', 'set', 'dev', tun.name, 'addrgenmode', 'none'], { stdio: 'ignore' });
-      execFileSync('ip', ['link', 'set', 'dev', tun.name, 'mtu', String(plan.mtu), 'up'], { stdio: 'ignore' });
+      try {
+        writeFileSync(`/proc/sys/net/ipv6/conf/${tun.name}/addr_gen_mode`, '1');
+      } catch {
+        // IPv6 disabled in this namespace: nothing to suppress.
+      }
+      linkSetUp(tun.name, plan.mtu);
     } catch (e) {
       this.log.info('info', `cannot set ${tun.name} up: ${(e as Error).message}`, undefined, 'daemon');
     }
@@ -187,14 +194,18 @@ export class DataPlane {
   }
 
   async configure(t: Tunnel, addresses: string[], routes: string[]): Promise<void> {
-    const ip = (...a: string[]) => execa('ip', a).catch((e: Error & { stderr?: string }) => {
-      this.log.info('info', `ip ${a.join(' ')} failed: ${e.stderr ?? e.message}`, undefined, 'daemon');
+    const fam = (x: string) => (x.includes(':') ? '-6 ' : '');
+    const cmds: string[] = [];
+    for (const a of t.addresses) if (!addresses.includes(a)) cmds.push(`${fam(a)}addr del ${a} dev ${t.ifname}`);
+    for (const a of addresses) cmds.push(`${fam(a)}addr replace ${a} dev ${t.ifname}`);
+    cmds.push(`link set dev ${t.ifname} up`);
+    for (const r of t.routes) if (!routes.includes(r)) cmds.push(`${fam(r)}route del ${r} dev ${t.ifname}`);
+    for (const r of routes) cmds.push(`${fam(r)}route replace ${r} dev ${t.ifname}`);
+    // One `ip -batch` run (asynchronous) per session; -force carries on past a failing line, whose
+    // error still reaches the log.
+    await execa('ip', ['-force', '-batch', '-'], { input: cmds.join('\n') + '\n' }).catch((e: Error & { stderr?: string }) => {
+      this.log.info('info', `ip -batch on ${t.ifname} failed: ${(e.stderr ?? e.message).trim()}`, undefined, 'daemon');
     });
-    for (const a of t.addresses) if (!addresses.includes(a)) await ip(...(a.includes(':') ? ['-6'] : []), 'addr', 'del', a, 'dev', t.ifname);
-    for (const a of addresses) await ip(...(a.includes(':') ? ['-6'] : []), 'addr', 'replace', a, 'dev', t.ifname);
-    await ip('link', 'set', 'dev', t.ifname, 'up');
-    for (const r of t.routes) if (!routes.includes(r)) await ip(...(r.includes(':') ? ['-6'] : []), 'route', 'del', r, 'dev', t.ifname);
-    for (const r of routes) await ip(...(r.includes(':') ? ['-6'] : []), 'route', 'replace', r, 'dev', t.ifname);
     t.addresses = addresses;
     t.routes = routes;
     t.up = true;
@@ -210,8 +221,8 @@ export class DataPlane {
       this.close(t);
       return;
     }
-    await execa('ip', ['link', 'set', 'dev', t.ifname, 'down']).catch(() => {});
-    for (const a of t.addresses) await execa('ip', ['addr', 'del', a, 'dev', t.ifname]).catch(() => {});
+    const cmds = [`link set dev ${t.ifname} down`, ...t.addresses.map((a) => `${a.includes(':') ? '-6 ' : ''}addr del ${a} dev ${t.ifname}`)];
+    await execa('ip', ['-force', '-batch', '-'], { input: cmds.join('\n') + '\n' }).catch(() => {});
     t.addresses = [];
     t.routes = [];
   }

@@ -4,6 +4,7 @@
 // Address, MTU and routes are set with `ip` (configureTun), not ioctl.
 
 import { EventEmitter } from 'node:events';
+import { close } from 'node:fs';
 import { execa } from 'execa';
 import { loadNative, TUN_META_INTS, type NativeAddon } from '../native/addon.ts';
 
@@ -89,7 +90,9 @@ export class TunDevice extends EventEmitter<TunDeviceEvents> {
     if (this.closed) return;
     this.closed = true;
     this.stopReader();
-    this.native.closeFd(this.fd);
+    // Closing a TUN unregisters its interface, which waits for an RCU grace period (~20 ms here):
+    // on the thread pool, so a hub tearing down many sessions does not stall its event loop.
+    close(this.fd, () => {});
   }
 
   private startReader(): void {

@@ -16,6 +16,8 @@ export const UDP_META_INTS = 8;
 export interface NativeAddon {
   tunOpen(name: string, opts?: { multiQueue?: boolean }): { fd: number; name: string };
   netnsOpenTun(nsPath: string, name: string, opts?: { multiQueue?: boolean }): { fd: number; name: string };
+  /** Sets the MTU and brings the interface up (ioctl; throws with errno). */
+  linkSetUp(name: string, mtu: number): void;
   closeFd(fd: number): number;
   /** write(2): bytes written or -errno (-11 = EAGAIN). */
   tunWrite(fd: number, packet: Buffer): number;
@@ -136,6 +138,10 @@ export function tunStopReader(handle: ReaderHandle): void {
 
 export function tunOpen(name: string, opts?: { multiQueue?: boolean }): { fd: number; name: string } {
   return loadNative().tunOpen(name, opts);
+}
+
+export function linkSetUp(name: string, mtu: number): void {
+  loadNative().linkSetUp(name, mtu);
 }
 
 export function netnsOpenTun(nsPath: string, name: string, opts?: { multiQueue?: boolean }): { fd: number; name: string } {

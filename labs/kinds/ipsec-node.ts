@@ -60,7 +60,9 @@ export function ipsecKind(name: string, role: 'hub' | 'spoke', description: stri
       const input = daemonInput(ctx, role);
       const file = join(ctx.stateDir, `${ctx.node.name}.daemon.json`);
       writeFileSync(file, JSON.stringify(input, null, 2));
-      await ctx.spawn('flexvpnd', [process.execPath, CLI, 'daemon', '--config', file]);
+      // FLEXLAB_DAEMON_NODE_ARGS: extra Node flags for the daemons (e.g. --cpu-prof), for profiling.
+      const nodeArgs = (process.env.FLEXLAB_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      await ctx.spawn('flexvpnd', [process.execPath, ...nodeArgs, CLI, 'daemon', '--config', file]);
       await waitForControl(controlPathOf(ctx.stateDir, ctx.node.name), ctx);
       ctx.log(`${ctx.node.name}: ${role} daemon up`);
     },
