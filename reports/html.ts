@@ -16,6 +16,7 @@ import { formatMs, formatRate } from '../scenarios/values.ts';
 import { buildLadders, ladderSvg } from './ladder.ts';
 import { showIkev2Sa, showIpsecSa, showSession } from './show.ts';
 import { esc, topologySvg } from './topology-svg.ts';
+import { clientStoryHtml } from './client-story.ts';
 
 const CSS = `
 :root { --ok:#1a7f37; --bad:#cf222e; --err:#9a6700; --mute:#57606a; --line:#d0d7de; --bg:#f6f8fa; }
@@ -150,6 +151,9 @@ const EV_GLYPH: Record<string, [string, string]> = {
   'ike-established': ['●', 'good'], 'child-installed': ['▲', 'good'], 'child-rekeyed': ['◆', 'info'], 'ike-rekeyed': ['◆', 'info'],
   'dpd-timeout': ['✖', 'bad'], 'ike-deleted': ['■', 'bad'], 'auth-failed': ['✖', 'bad'], 'ike-failed': ['✖', 'bad'], 'tunnel-down': ['▼', 'bad'],
   'tunnel-up': ['▲', 'good'], 'cookie-demanded': ['c', 'info'], 'peer-address-changed': ['⇄', 'info'], 'retransmit': ['↺', 'info'],
+  // FlexVPN client decisions (reports/client-story.ts lists them in full).
+  'client-trigger': ['!', 'bad'], 'client-peer-selected': ['➜', 'info'], 'client-peer-skipped': ['↷', 'info'], 'client-list': ['≡', 'info'],
+  'client-route': ['↗', 'info'], track: ['◐', 'info'],
 };
 
 function timelineSvg(r: ScenarioResult): string {
@@ -275,8 +279,9 @@ export function scenarioHtml(r: ScenarioResult, pageDir: string): string {
     + `${r.features.length ? ` · features ${esc(r.features.join(', '))}` : ''} · <button id="expand-all" type="button">expand all</button></div></header><main>`
     + failuresBox(r, pageDir)
     + `<h2>Topology</h2>${topologySvg(r.lab, { captures, faulty })}`
-    + `<h2>Timeline</h2><p class="muted small">Numbered circles are steps (blue bars: time spent waiting for an expectation), red bands are faults, ping replies are green ticks and lost requests red ones (the longest gap boxed); the node lanes mark IKE events (● established, ▲ CHILD SA or tunnel up, ◆ rekey, ✖ DPD timeout or failure, ■ deleted).</p>`
+    + `<h2>Timeline</h2><p class="muted small">Numbered circles are steps (blue bars: time spent waiting for an expectation), red bands are faults, ping replies are green ticks and lost requests red ones (the longest gap boxed); the node lanes mark IKE events (● established, ▲ CHILD SA or tunnel up, ◆ rekey, ✖ DPD timeout or failure, ■ deleted) and FlexVPN client decisions (! trigger, ➜ peer selected, ↷ peer skipped, ≡ gateway list change, ◐ track change, ↗ route).</p>`
     + timelineSvg(r) + stepsTable(r) + flowsTable(r, pageDir)
+    + clientStoryHtml(r, secs)
     + `<h2>IKE SAs</h2>${ladderHtml || '<p class="muted">No IKE exchange was logged.</p>'}${more.length ? `<p class="muted">${esc(more.join('; '))}.</p>` : ''}`
     + `<h2>SA tables</h2><p class="muted small">What each IPsec node showed before and right after each fault, and at the end (the IOS show views).</p>${snapshotSection(r.snapshots, r)}`
     + `<h2>Events</h2>${eventsTable(r.events, r.t0)}`

@@ -70,6 +70,9 @@ export function showIkev2Sa(sas: SessionView[], detail = false): string {
       if (s.assignedAddress) lines.push(`      Assigned host addr: ${s.assignedAddress}`);
       if (s.receivedConfig?.address4) lines.push(`      Assigned address: ${s.receivedConfig.address4}`);
       lines.push(`      Initiator of SA : ${s.initiator ? 'Yes' : 'No'}`);
+      // Not an IOS line (IOS has no RFC 5723): whether the SA was resumed from a ticket.
+      if (s.resumption?.resumed) lines.push(`      Session resumed (RFC 5723) from IKE SA ${s.resumption.resumedFrom}`);
+      if (s.resumption?.ticket) lines.push(`      Resumption ticket: ${s.resumption.ticket.octets} bytes, lifetime ${s.resumption.ticket.lifetime} sec`);
     }
     lines.push('');
   }
@@ -137,13 +140,40 @@ export function showIpsecSa(sas: SessionView[]): string {
   return lines.join('\n');
 }
 
-function capabilities(s: SessionView): string {
+/** The IOS name of one of our interfaces: va3 is Virtual-Access3, tunnel0 is Tunnel0 (Linux name kept in brackets). */
+export function iosInterfaceName(ifname: string): string {
+  const va = /^va(\d+)$/.exec(ifname);
+  if (va) return `Virtual-Access${va[1]} (${ifname})`;
+  const tu = /^tunnel(\d+)$/.exec(ifname);
+  if (tu) return `Tunnel${tu[1]}`;
+  return ifname;
+}
+
+/**
+ * The `show crypto session detail` capability letters in legend order (S2:1393): C is IKEv1 mode
+ * config (never here), D DPD, N NAT-T, X extended (EAP) user authentication, F fragmentation, R a
+ * reconnected session. The seeds show DNX for an EAP session, DNR after a reconnect (S2:1407,
+ * S2:1435) and N for AnyConnect-EAP without DPD (S3:594).
+ */
+export function capabilities(s: SessionView): string {
   let c = '';
-  if (s.receivedConfig || s.assignedConfig) c += 'C';
   if (s.dpd) c += 'D';
   if (s.nat.local || s.nat.remote) c += 'N';
+  if (s.authVerify === 'EAP' || s.authSign === 'EAP') c += 'X';
   if (s.fragmentation.configured && s.fragmentation.peerSupports) c += 'F';
+  if (s.reconnect?.reconnected) c += 'R';
   return c;
+}
+
+/** `show crypto ikev2 stats reconnect` (S2:1441-1451). */
+export function showReconnectStats(r: { stats: { incoming: number; success: number; failed: number }; active: number; inactive: number }): string {
+  return [
+    `Total incoming reconnect connection:       ${r.stats.incoming}`,
+    `Success reconnect connection:              ${r.stats.success}`,
+    `Failed reconnect connection:               ${r.stats.failed}`,
+    `Reconnect capable active session count:    ${r.active}`,
+    `Reconnect capable inactive session count:  ${r.inactive}`,
+  ].join('\n');
 }
 
 function flowLine(c: ChildSaView): string {
@@ -162,7 +192,7 @@ export function showSession(sas: SessionView[], detail = false, now = Date.now()
     lines.push('S - SIP VPN', '');
   }
   for (const s of sas) {
-    lines.push(`Interface: ${s.interface ?? s.children[0]?.counters?.interface ?? '(none)'}`);
+    lines.push(`Interface: ${iosInterfaceName(s.interface ?? s.children[0]?.counters?.interface ?? '(none)')}`);
     if (s.profile) lines.push(`Profile: ${s.profile}`);
     if (detail) lines.push(`Uptime: ${hms((now - (s.establishedAt ?? s.createdAt)) / 1000)}`);
     lines.push(`Session status: ${s.status === 'READY' && s.children.length ? 'UP-ACTIVE' : s.status === 'READY' ? 'UP-IDLE' : 'DOWN-NEGOTIATING'}     `);
@@ -184,6 +214,23 @@ export function showSession(sas: SessionView[], detail = false, now = Date.now()
       }
     }
     lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** `show ikev2 stats resumption` (ours: IOS has no RFC 5723): the ticket key, counters, tickets held. */
+export function showResumptionStats(r: import('../engine/ike/resumption/service.ts').ResumptionStats): string {
+  const lines: string[] = [];
+  if (r.gateway) {
+    lines.push(`Ticket protection key: ${r.gateway.keyId} (${r.gateway.source})`);
+    for (const p of r.gateway.profiles) lines.push(`Profile ${p.profile}: tickets granted, lifetime ${p.ticketLifetime} sec`);
+    lines.push(`Used tickets remembered: ${r.gateway.usedTickets}`);
+  }
+  const names = Object.keys(r.counters).sort();
+  for (const k of names) lines.push(`${k.padEnd(32)}${r.counters[k]}`);
+  if (!names.length) lines.push('No resumption activity');
+  for (const [conn, t] of Object.entries(r.tickets)) {
+    lines.push(t ? `Connection ${conn}: ticket from ${t.gateway}, ${t.octets} bytes, expires in ${t.expiresIn} sec` : `Connection ${conn}: no ticket`);
   }
   return lines.join('\n');
 }

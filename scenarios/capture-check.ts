@@ -1,10 +1,13 @@
 // What a link capture shows, read by tshark (the independent decoder) with the lab's Wireshark key
 // tables: IKE messages and fragments, whether every encrypted IKE payload and every ESP packet
-// decrypts, malformed frames, and which UDP ports IKE and ESP used (NAT traversal).
+// decrypts, malformed frames, and which UDP ports IKE and ESP used (NAT traversal); and RADIUS
+// decoded with its shared secret (codes, attributes, authenticators, nothing malformed).
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ExchangeType } from '../engine/ike/constants.ts';
+import { radiusCodeName } from '../engine/radius/constants.ts';
+import { attrByName } from '../engine/radius/dictionary.ts';
 import { tsharkFields } from '../reports/tshark.ts';
 import type { UatRecords } from '../reports/tshark.ts';
 
@@ -72,5 +75,72 @@ export async function analyzeCapture(file: string, keyDir: string, exchange?: st
       if (!ports.includes(4500)) a.espNotEncapsulated++;
     }
   }
+  return a;
+}
+
+/** What tshark makes of the RADIUS in a capture, decoded with the shared secret(s). */
+export interface RadiusCaptureAnalysis {
+  /** RADIUS packets, and how many of each code (by name). */
+  packets: number;
+  codes: Record<string, number>;
+  /** Attribute names (as asked) seen in at least one packet. */
+  attributes: string[];
+  malformed: string[];
+  /** Expert items of severity error, "frame N: message". */
+  errors: string[];
+  /** Frames whose authenticator tshark found invalid with the secret. */
+  badAuthenticators: number[];
+  /** Frames whose authenticator tshark checked and found valid. */
+  validAuthenticators: number;
+}
+
+
+/**
+ * Decodes the RADIUS of a capture with tshark (radius.shared_secret, validate_authenticator):
+ * authentication/accounting with `secret`, RFC 5176 (UDP 3799) with `daeSecret` when given.
+ */
+export async function analyzeRadius(file: string, secret: string, attributes: string[] = [], daeSecret?: string): Promise<RadiusCaptureAnalysis> {
+  const a: RadiusCaptureAnalysis = { packets: 0, codes: {}, attributes: [], malformed: [], errors: [], badAuthenticators: [], validAuthenticators: 0 };
+  // Attributes are found by type (and vendor and vendor type for VSAs), not by tshark's field names,
+  // which differ for some (EAP-Message is radius.eap_fragment).
+  const defs = attributes.map((name) => {
+    const d = attrByName(name);
+    if (!d) throw new Error(`unknown RADIUS attribute "${name}"`);
+    return { name, d };
+  });
+  const fields = ['frame.number', 'radius.code', 'radius.authenticator.valid', 'radius.authenticator.invalid', '_ws.malformed', '_ws.expert.severity', '_ws.expert.message',
+    'radius.avp.type', 'radius.avp.vendor_id', 'radius.avp.vendor_type'];
+  const passes: Array<{ secret: string; filter: string }> = daeSecret
+    ? [{ secret, filter: 'radius && !(udp.port == 3799)' }, { secret: daeSecret, filter: 'radius && udp.port == 3799' }]
+    : [{ secret, filter: 'radius' }];
+  const seen = new Set<string>();
+  for (const pass of passes) {
+    const rows = await tsharkFields(file, fields, {
+      filter: pass.filter, args: ['-o', `radius.shared_secret:${pass.secret}`, '-o', 'radius.validate_authenticator:TRUE'],
+    });
+    for (const r of rows) {
+      const frame = Number(r['frame.number']?.[0]);
+      for (const c of r['radius.code'] ?? []) {
+        a.packets++;
+        const name = radiusCodeName(Number(c));
+        a.codes[name] = (a.codes[name] ?? 0) + 1;
+      }
+      if (r['_ws.malformed']?.length) a.malformed.push(`frame ${frame}`);
+      // Expert severity "error" is 0x00800000 (epan/proto.h PI_ERROR).
+      (r['_ws.expert.severity'] ?? []).forEach((sev, i) => {
+        if (Number(sev) >= 0x00800000) a.errors.push(`frame ${frame}: ${r['_ws.expert.message']?.[i] ?? 'error'}`);
+      });
+      if (r['radius.authenticator.invalid']?.some((v) => v === '1' || v === 'True')) a.badAuthenticators.push(frame);
+      if (r['radius.authenticator.valid']?.some((v) => v === '1' || v === 'True')) a.validAuthenticators++;
+      const types = (r['radius.avp.type'] ?? []).map(Number);
+      const vendors = (r['radius.avp.vendor_id'] ?? []).map(Number);
+      const vtypes = (r['radius.avp.vendor_type'] ?? []).map(Number);
+      for (const { name, d } of defs) {
+        const present = d.vendor ? vendors.some((v, i) => v === d.vendor && vtypes[i] === d.type) : types.includes(d.type);
+        if (present) seen.add(name);
+      }
+    }
+  }
+  a.attributes = attributes.filter((x) => seen.has(x));
   return a;
 }

@@ -15,6 +15,10 @@ export interface TunnelStatus {
   addresses: string[];
   routes: string[];
   peer: string;
+  /** Hub: the virtual-access interface's configuration from AAA (interface-config, CoA). */
+  derivedConfig?: string[];
+  /** Hub: ACLs a CoA put on it (ip:inacl#N / ip:outacl#N). */
+  acls?: string[];
 }
 
 export interface DaemonStatus {
@@ -24,6 +28,8 @@ export interface DaemonStatus {
   localAddress: string;
   tunnels: TunnelStatus[];
   connections?: unknown;
+  /** Client: DNS servers and split-DNS domains from the configuration reply. */
+  resolver?: { interface: string; servers: string[]; nbns: string[]; defaultDomain?: string; splitDomains: string[] };
 }
 
 export interface DaemonCounters {

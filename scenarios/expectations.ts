@@ -17,7 +17,9 @@ import type { EventStore, LoggedEvent } from './events.ts';
 import type { Flow } from './flows.ts';
 import { pingStats } from './flows.ts';
 import type { Step } from './model.ts';
-import { analyzeCapture } from './capture-check.ts';
+import { analyzeCapture, analyzeRadius } from './capture-check.ts';
+import { authorizationKey } from './aaa.ts';
+import type { DacSession } from './aaa.ts';
 import { formatMs, formatRate } from './values.ts';
 
 export interface Outcome {
@@ -51,6 +53,8 @@ export interface CheckContext {
   /** Stops a running capture so it can be read. */
   stopCapture(link: string): Promise<string | undefined>;
   keyDir: string;
+  /** Session ids used by named radius steps (`from:STEP`). */
+  dacSessions: Map<string, DacSession>;
 }
 
 type Args = Record<string, unknown>;
@@ -122,7 +126,61 @@ const IKE_PROPS: Array<[string, keyof SessionView | ((s: SessionView) => unknown
   ['encr', 'encr'], ['keysize', 'keysize'], ['prf', 'prf'], ['hash', 'hash'], ['dh-group', 'dhGroup'],
   ['auth-sign', 'authSign'], ['auth-verify', 'authVerify'], ['local-id', 'localId'], ['initiator', 'initiator'],
   ['fragmentation', (s) => s.fragmentation.configured && s.fragmentation.peerSupports],
+  ['remote-eap-id', 'remoteEapId'], ['aaa-user', (s) => s.aaa?.userName],
 ];
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Authorization attributes of an SA against `authorization: {ATTR: {value, source, absent}}`. */
+function authorizationWrong(s: SessionView, want: Record<string, { value?: unknown; source?: string; absent?: boolean }>): string[] {
+  const wrong: string[] = [];
+  for (const [name, w] of Object.entries(want)) {
+    const got = s.aaa?.authorization?.[authorizationKey(name) ?? name];
+    if (w.absent) {
+      if (got) wrong.push(`SA #${s.id} authorization ${name} is ${JSON.stringify(got.value)} (${got.source})`);
+      continue;
+    }
+    if (!got) { wrong.push(`SA #${s.id} has no authorization ${name}`); continue; }
+    if (w.value !== undefined && !sameJson(got.value, w.value)) wrong.push(`SA #${s.id} authorization ${name} ${JSON.stringify(got.value)} (${got.source})`);
+    if (w.source !== undefined && !new RegExp(w.source).test(got.source)) wrong.push(`SA #${s.id} authorization ${name} from "${got.source}"`);
+  }
+  return wrong;
+}
+
+/** The configuration an SA assigned (hub) or received (client), keyed as scenarios write it. */
+function configView(s: SessionView, side: 'assigned' | 'received'): Record<string, unknown> {
+  if (side === 'received') {
+    const r = s.receivedConfig;
+    return r ? { address: r.address4, address6: r.address6, dns: r.dns, wins: r.nbns, routes: r.subnets, 'split-dns': r.splitDns, domain: r.defaultDomain, banner: r.banner, 'backup-gateways': r.backupGateways } : {};
+  }
+  const a = s.assignedConfig;
+  const p = a?.pushed ?? {};
+  return a ? {
+    address: a.address4, address6: a.address6, dns: p['dns']?.value, wins: p['wins']?.value, routes: p['routes']?.value, 'split-dns': p['splitDns']?.value,
+    domain: p['defaultDomain']?.value, banner: p['banner']?.value, 'backup-gateways': p['backupGateways']?.value, 'accepted-routes': a.peerSubnets,
+  } : {};
+}
+
+const ORDERED = new Set(['dns', 'wins', 'backup-gateways']);
+
+function configWrong(s: SessionView, side: 'assigned' | 'received', want: Record<string, unknown>): string[] {
+  const v = configView(s, side);
+  const wrong: string[] = [];
+  for (const [k, w] of Object.entries(want)) {
+    const got = v[k];
+    if (k === 'address' || k === 'address6') {
+      const ok = w === 'none' ? got === undefined : inPrefix(got as string | undefined, String(w));
+      if (!ok) wrong.push(`SA #${s.id} config-${side} ${k} ${String(got ?? 'none')}`);
+    } else if (Array.isArray(w)) {
+      const list = ((got as string[] | undefined) ?? []).map(String);
+      const ok = ORDERED.has(k) ? sameJson(list, w.map(String)) : sameSet(list, w.map(String));
+      if (!ok) wrong.push(`SA #${s.id} config-${side} ${k} [${list.join(', ')}]`);
+    } else if ((w === 'none' ? undefined : String(w)) !== (got === undefined ? undefined : String(got))) {
+      wrong.push(`SA #${s.id} config-${side} ${k} ${got === undefined ? 'not sent' : JSON.stringify(got)}`);
+    }
+  }
+  return wrong;
+}
 
 export async function checkIkeSa(ctx: CheckContext, a: Args): Promise<Outcome> {
   const node = String(a['node']);
@@ -176,6 +234,17 @@ export async function checkIkeSa(ctx: CheckContext, a: Args): Promise<Outcome> {
   if (a['children'] !== undefined) {
     want.push(countText(a['children'], 'CHILD SA'));
     for (const s of list) if (!countOk(a['children'], s.children.length)) wrong.push(`SA #${s.id} has ${s.children.length} CHILD SAs`);
+  }
+  const authz = a['authorization'] as Record<string, { value?: unknown; source?: string; absent?: boolean }> | undefined;
+  if (authz) {
+    want.push(`authorization ${JSON.stringify(authz)}`);
+    for (const s of list) wrong.push(...authorizationWrong(s, authz));
+  }
+  for (const side of ['assigned', 'received'] as const) {
+    const c = a[`config-${side}`] as Record<string, unknown> | undefined;
+    if (!c) continue;
+    want.push(`config-${side} ${JSON.stringify(c)}`);
+    for (const s of list) wrong.push(...configWrong(s, side, c));
   }
   const exp = want.length ? `${expected} with ${want.join(', ')}` : expected;
   return wrong.length ? { ok: false, expected: exp, seen: `${wrong.join('; ')} (${seenAll})`, look, detail: list } : { ok: true, expected: exp, seen: list.map(saLine).join('; ') || 'none', look, detail: list };
@@ -231,19 +300,48 @@ export async function checkChildSa(ctx: CheckContext, a: Args): Promise<Outcome>
   return wrong.length ? { ok: false, expected: exp, seen: `${wrong.join('; ')} (${seenAll})`, look } : { ok: true, expected: exp, seen: seenAll, look };
 }
 
+/** What the node's kernel says about an interface: its MTU and the routes through it. */
+async function kernelView(ctx: CheckContext, node: string, ifname: string): Promise<{ mtu?: number; routes: string[] }> {
+  const json = async (argv: string[]) => {
+    const r = await ctx.lab.run(node, argv, { timeoutMs: 5000 });
+    try { return r.code === 0 ? JSON.parse(r.stdout || '[]') as Array<Record<string, unknown>> : []; } catch { return []; }
+  };
+  const [link, r4, r6] = await Promise.all([json(['ip', '-j', 'link', 'show', 'dev', ifname]), json(['ip', '-j', 'route', 'show', 'dev', ifname]), json(['ip', '-j', '-6', 'route', 'show', 'dev', ifname])]);
+  const prefix = (dst: string, six: boolean) => (dst === 'default' ? (six ? '::/0' : '0.0.0.0/0') : dst.includes('/') ? dst : `${dst}/${six ? 128 : 32}`);
+  return {
+    ...(typeof link[0]?.['mtu'] === 'number' ? { mtu: link[0]['mtu'] } : {}),
+    routes: [...r4.map((r) => prefix(String(r['dst']), false)), ...r6.filter((r) => !String(r['dst']).startsWith('fe80:')).map((r) => prefix(String(r['dst']), true))],
+  };
+}
+
 export async function checkTunnel(ctx: CheckContext, a: Args): Promise<Outcome> {
   const node = String(a['node']);
   const look = lookFor(ctx, node);
   const up = a['up'] !== false;
-  const expected = `${node}: tunnel${a['interface'] ? ` ${String(a['interface'])}` : ''} ${up ? 'up' : 'down'}${a['address'] ? ` with an address in ${String(a['address'])}` : ''}${a['routes'] ? ` carrying ${(a['routes'] as string[]).join(', ')}` : ''}`;
+  const derived = a['derived-config'] as string[] | undefined;
+  const extra = [a['mtu'] !== undefined ? `MTU ${String(a['mtu'])} in the kernel` : '', derived ? `derived config exactly [${derived.join('; ')}]` : '',
+    a['acls'] ? `ACLs ${(a['acls'] as string[]).join(', ')}` : ''].filter(Boolean);
+  const expected = `${node}: tunnel${a['interface'] ? ` ${String(a['interface'])}` : ''}${a['peer'] ? ` of peer ${String(a['peer'])}` : ''} ${up ? 'up' : 'down'}${a['address'] ? ` with an address in ${String(a['address'])}` : ''}${a['routes'] ? ` carrying ${(a['routes'] as string[]).join(', ')} (daemon and kernel)` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`;
   let st;
   try { st = await ctx.daemons.status(node); } catch (e) { return { ok: false, expected, seen: `the daemon of ${node} does not answer: ${(e as Error).message}`, look }; }
-  const tunnels = st.tunnels.filter((t) => a['interface'] === undefined || t.interface === a['interface']);
-  const line = (t: (typeof tunnels)[number]) => `${t.interface} ${t.up ? 'up' : 'down'} addresses ${t.addresses.join(',') || 'none'} routes ${t.routes.join(',') || 'none'}`;
-  const seen = tunnels.map(line).join('; ') || 'no tunnel interface';
+  const peerAddrs = a['peer'] === undefined ? undefined : new Set(/[.:]/.test(String(a['peer'])) ? [String(a['peer'])] : addressPlan(ctx.lab.model).addressesOf(String(a['peer'])).map((x) => x.address));
+  const tunnels = st.tunnels.filter((t) => (a['interface'] === undefined || t.interface === a['interface']) && (!peerAddrs || peerAddrs.has(t.peer.replace(/^\[?(.*?)\]?:\d+$/, '$1'))));
+  const kernel = new Map<string, Awaited<ReturnType<typeof kernelView>>>();
+  if (a['mtu'] !== undefined || a['routes'] !== undefined) for (const t of tunnels) if (t.up) kernel.set(t.interface, await kernelView(ctx, node, t.interface));
+  const line = (t: (typeof tunnels)[number]) => {
+    const k = kernel.get(t.interface);
+    return `${t.interface} ${t.up ? 'up' : 'down'} addresses ${t.addresses.join(',') || 'none'} routes ${t.routes.join(',') || 'none'}${k ? ` (kernel: mtu ${k.mtu ?? '?'}, routes ${k.routes.join(',') || 'none'})` : ''}${t.derivedConfig?.length ? ` derived config [${t.derivedConfig.join('; ')}]` : ''}${t.acls?.length ? ` ACLs ${t.acls.join(', ')}` : ''}`;
+  };
+  const seen = tunnels.map(line).join('; ') || `no tunnel interface${a['peer'] ? ` of ${String(a['peer'])}` : ''}`;
   if (!up) return { ok: tunnels.every((t) => !t.up), expected, seen, look };
-  const good = tunnels.filter((t) => t.up && (a['address'] === undefined || t.addresses.some((x) => inPrefix(x, String(a['address']))))
-    && (a['routes'] === undefined || (a['routes'] as string[]).every((r) => t.routes.includes(r))));
+  const good = tunnels.filter((t) => {
+    const k = kernel.get(t.interface);
+    return t.up && (a['address'] === undefined || t.addresses.some((x) => inPrefix(x, String(a['address']))))
+      && (a['routes'] === undefined || (a['routes'] as string[]).every((r) => t.routes.includes(r) && !!k?.routes.includes(r)))
+      && (a['mtu'] === undefined || k?.mtu === n(a['mtu']))
+      && (derived === undefined || sameSet(t.derivedConfig ?? [], derived))
+      && (a['acls'] === undefined || (a['acls'] as string[]).every((x) => (t.acls ?? []).includes(x)));
+  });
   return { ok: good.length > 0, expected, seen, look };
 }
 
@@ -440,10 +538,31 @@ export async function checkCapture(ctx: CheckContext, a: Args): Promise<Outcome>
   if (a['esp'] !== undefined) parts.push(countText(a['esp'], 'ESP packet'));
   if (a['ike'] !== undefined) parts.push(countText(a['ike'], `${String(a['exchange'] ?? 'IKE')} message`));
   if (a['nat-t']) parts.push('ESP in UDP 4500 and IKE on 4500 after IKE_SA_INIT');
+  const rad = a['radius'] as { secret: string; 'dae-secret'?: string; codes?: string[]; attributes?: string[] } | undefined;
+  if (rad) parts.push(`RADIUS decoded by tshark with the shared secret: nothing malformed, no expert error, valid authenticators${rad.codes ? `, codes ${rad.codes.join(', ')}` : ''}${rad.attributes ? `, attributes ${rad.attributes.join(', ')}` : ''}`);
   const expected = `capture of ${link}: ${parts.join('; ')}`;
   const file = await ctx.stopCapture(link);
   if (!file) return { ok: false, expected, seen: `link ${link} was never captured (list it under capture: or add a capture-start step)`, look: [], final: true };
   const look = [file, path.join(ctx.keyDir, 'ikev2_decryption_table'), path.join(ctx.keyDir, 'esp_sa')];
+  if (rad) {
+    let r;
+    try {
+      r = await analyzeRadius(file, rad.secret, rad.attributes ?? [], rad['dae-secret']);
+    } catch (e) {
+      return { ok: false, expected, seen: `tshark could not read it: ${(e as Error).message.split('\n').filter((l) => l.trim()).slice(-1)[0] ?? ''}`, look: [file], final: true };
+    }
+    const wrongR: string[] = [];
+    if (!r.packets) wrongR.push('no RADIUS packet');
+    if (r.malformed.length) wrongR.push(`${r.malformed.length} malformed (first: ${r.malformed[0]})`);
+    if (r.errors.length) wrongR.push(`${r.errors.length} expert errors (first: ${r.errors[0]})`);
+    if (r.badAuthenticators.length) wrongR.push(`invalid authenticators in frames ${r.badAuthenticators.slice(0, 5).join(', ')}`);
+    for (const c of rad.codes ?? []) if (!r.codes[c]) wrongR.push(`no ${c}`);
+    for (const x of rad.attributes ?? []) if (!r.attributes.includes(x)) wrongR.push(`no ${x} attribute`);
+    const seenR = `${r.packets} RADIUS packets (${Object.entries(r.codes).map(([k, v]) => `${v} ${k}`).join(', ')}), ${r.validAuthenticators} authenticators checked valid`;
+    if (wrongR.length || (!a['decrypts'] && a['esp'] === undefined && a['ike'] === undefined && !a['nat-t'] && a['ike-fragments'] === undefined)) {
+      return { ok: !wrongR.length, expected, seen: wrongR.length ? `${wrongR.join('; ')} (${seenR})` : seenR, look: [file], detail: r, final: true };
+    }
+  }
   let c;
   try {
     c = await analyzeCapture(file, ctx.keyDir, a['exchange'] as string | undefined);

@@ -18,6 +18,12 @@ import { displayPath, loadTopologyFile, parseTopology } from '../labs/topology/l
 import { validateKindConfig } from '../labs/topology/schema.ts';
 import { TopologySource } from '../labs/topology/source.ts';
 import { ACTION_KINDS, EXPECT_KINDS, STEP_COMMON_KEYS } from './model.ts';
+import { checkClientStep } from './client.ts';
+import { authorizationKey, AUTHORIZATION_KEYS } from './aaa.ts';
+import { attrByName } from '../engine/radius/dictionary.ts';
+import { radiusCodeName } from '../engine/radius/constants.ts';
+
+const RADIUS_CODE_NAMES = [1, 2, 3, 4, 5, 11, 12, 13, 40, 41, 42, 43, 44, 45].map(radiusCodeName);
 import type { Scenario, Step } from './model.ts';
 import { parseDuration, parsePercent, parseRate, substitute } from './values.ts';
 import type { Vars } from './values.ts';
@@ -180,6 +186,8 @@ class StepChecker {
   private readonly names = new Set<string>();
   private readonly faults = new Set<string>();
   private readonly flows = new Map<string, string>();
+  /** Named radius steps: `from:STEP` takes the session ids they used. */
+  private readonly radiusSteps = new Set<string>();
 
   constructor(
     private readonly lab: LabModel,
@@ -201,6 +209,17 @@ class StepChecker {
 
   private link(p: JsonPath, ref: unknown): string {
     try { return resolveLink(this.lab, String(ref)).id; } catch (e) { this.err(p, (e as Error).message); return String(ref); }
+  }
+
+  /** `from:NODE` (a node running our daemon) or `from:STEP` (a named radius step before this one); else a literal. */
+  private sessionRef(p: JsonPath, v: unknown): void {
+    const m = typeof v === 'string' ? /^from:(.+)$/.exec(v) : null;
+    if (!m) return;
+    const ref = m[1]!;
+    if (this.radiusSteps.has(ref)) return;
+    const n = this.lab.nodes.find((x) => x.name === ref);
+    if (!n) this.err(p, `"${String(v)}": ${ref} is neither a node nor a named radius step before this one${didYouMean(ref, [...this.radiusSteps, ...this.lab.nodes.map((x) => x.name)])}`);
+    else if (!/^flexvpn-/.test(n.kind)) this.err(p, `"${String(v)}": ${ref} is a ${n.kind}; sessions are read from a node running our daemon (a flexvpn hub)`);
   }
 
   private stepRef(p: JsonPath, name: unknown, what: string): string {
@@ -372,12 +391,53 @@ class StepChecker {
         step.title = `${String(o['count'])} spoofed IKE_SA_INIT requests from ${from} to ${to}${o['sources'] ? ` (${String(o['sources'])} source addresses)` : ''}`;
         break;
       }
+      case 'radius': this.radius(step, p, o); break;
+      case 'track':
+      case 'client':
+      case 'dns': {
+        const r = checkClientStep(kind, o, p, { lab: this.lab, node: (q, v) => this.node(q, v), err: (q, m) => this.err(q, m) });
+        step.args = r.args;
+        step.title = r.title;
+        break;
+      }
       case 'expect': this.expect(step, p, o); break;
       default:
         this.err([...base, kind], `unknown step "${kind}"${didYouMean(kind, ACTION_KINDS)}`, 'key');
     }
     if (step.name) this.names.add(step.name);
+    if (step.name && kind === 'radius') this.radiusSteps.add(step.name);
     return step;
+  }
+
+  /** `radius: {node, do, nas, ...}`: an RFC 5176 Disconnect-Request or CoA-Request from a lab node. */
+  private radius(step: Step, p: JsonPath, o: Raw): void {
+    const node = this.node([...p, 'node'], o['node']);
+    const n = this.lab.nodes.find((x) => x.name === node);
+    const dae = n?.kind === 'radius' ? (n.config as { dae?: { secret?: string } } | undefined)?.dae : undefined;
+    if (n && o['secret'] === undefined && !dae?.secret) {
+      this.err([...p, 'node'], `${node} is a ${n.kind}${n.kind === 'radius' ? ' without dae.secret' : ''}: give the DAE "secret" shared with the hub`);
+    }
+    const nas = this.target([...p, 'nas'], o['nas']);
+    this.sessionRef([...p, 'audit-session-id'], o['audit-session-id']);
+    this.sessionRef([...p, 'session-id'], o['session-id']);
+    if (o['peer'] !== undefined) this.target([...p, 'peer'], o['peer']);
+    if (!['user', 'audit-session-id', 'session-id', 'framed-ip'].some((k) => o[k] !== undefined)) {
+      this.err(p, 'name the session: user, audit-session-id, session-id or framed-ip (RFC 5176 section 3)');
+    }
+    const attrs = (isObj(o['attributes']) ? o['attributes'] : {}) as Raw;
+    for (const k of Object.keys(attrs)) {
+      if (!attrByName(k.split(':')[0]!)) this.err([...p, 'attributes', k], `unknown RADIUS attribute "${k}"`, 'key');
+    }
+    if (o['do'] === 'coa' && !Object.keys(attrs).length) this.err(p, 'a CoA-Request carries the new authorization: give attributes, e.g. {Cisco-AVPair: "ip:interface-config=ip mtu 1200"}');
+    if (typeof o['reply-message'] === 'string') {
+      try { new RegExp(o['reply-message']); } catch (e) { this.err([...p, 'reply-message'], `not a regular expression: ${(e as Error).message}`); }
+    }
+    const timeoutMs = this.duration([...p, 'timeout'], o['timeout']);
+    step.args = { ...o, node, nas, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+    const expect = (o['expect'] as string | undefined) ?? 'ack';
+    const sel = [o['user'] !== undefined ? `user ${String(o['user'])}` : '', o['audit-session-id'] !== undefined ? `audit-session-id ${String(o['audit-session-id'])}` : '',
+      o['session-id'] !== undefined ? `session-id ${String(o['session-id'])}` : '', o['framed-ip'] !== undefined ? `framed-ip ${String(o['framed-ip'])}` : ''].filter(Boolean).join(', ');
+    step.title = `${node} sends a ${o['do'] === 'coa' ? 'CoA' : 'Disconnect'}-Request to ${nas} (${sel})${Object.keys(attrs).length ? ` with ${Object.keys(attrs).join(', ')}` : ''}: expects ${expect === 'no-answer' ? 'no answer' : expect.toUpperCase()}`;
   }
 
   private expect(step: Step, p: JsonPath, o: Raw): void {
@@ -397,6 +457,14 @@ class StepChecker {
     const count = (c: unknown, dflt: string) => (c === undefined ? dflt : typeof c === 'number' ? `${c}` : [isObj(c) && c['min'] !== undefined ? `at least ${String(c['min'])}` : '', isObj(c) && c['max'] !== undefined ? `at most ${String(c['max'])}` : ''].filter(Boolean).join(' and '));
     switch (type) {
       case 'ike-sa': {
+        const authz = isObj(e['authorization']) ? e['authorization'] : {};
+        for (const [k, v] of Object.entries(authz)) {
+          if (!authorizationKey(k)) this.err([...q, 'authorization', k], `unknown authorization attribute "${k}"${didYouMean(k, AUTHORIZATION_KEYS)}`, 'key');
+          const src = isObj(v) ? v['source'] : undefined;
+          if (typeof src === 'string') {
+            try { new RegExp(src); } catch (x) { this.err([...q, 'authorization', k, 'source'], `not a regular expression: ${(x as Error).message}`); }
+          }
+        }
         const props = Object.keys(e).filter((k) => !['node', 'peer', 'count', 'status'].includes(k));
         step.title = `${node} has ${count(e['count'], 'an')} ${e['status'] && e['status'] !== 'READY' ? `${String(e['status'])} ` : ''}IKE SA${e['count'] === 1 || e['count'] === undefined ? '' : 's'}${towards}${props.length ? ` (${props.map((k) => `${k} ${JSON.stringify(e[k])}`).join(', ')})` : ''}`;
         break;
@@ -407,9 +475,33 @@ class StepChecker {
         step.title = `${node} has ${count(e['count'], 'a')} CHILD SA${e['count'] === 1 || e['count'] === undefined ? '' : 's'}${towards}${props.length ? ` (${props.map((k) => `${k} ${JSON.stringify(e[k])}`).join(', ')})` : ''}`;
         break;
       }
-      case 'tunnel':
-        step.title = `${node} tunnel${e['interface'] ? ` ${String(e['interface'])}` : ''} is ${e['up'] === false ? 'down' : 'up'}${e['address'] ? ` with an address in ${String(e['address'])}` : ''}${Array.isArray(e['routes']) ? ` routing ${(e['routes'] as string[]).join(', ')}` : ''}`;
+      case 'tunnel': {
+        const extra = [e['mtu'] !== undefined ? `MTU ${String(e['mtu'])}` : '', Array.isArray(e['derived-config']) ? `derived config [${(e['derived-config'] as string[]).join('; ')}]` : '',
+          Array.isArray(e['acls']) ? `ACLs ${(e['acls'] as string[]).join(', ')}` : ''].filter(Boolean);
+        step.title = `${node} tunnel${e['interface'] ? ` ${String(e['interface'])}` : ''}${towards} is ${e['up'] === false ? 'down' : 'up'}${e['address'] ? ` with an address in ${String(e['address'])}` : ''}${Array.isArray(e['routes']) ? ` routing ${(e['routes'] as string[]).join(', ')}` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`;
         break;
+      }
+      case 'accounting': {
+        const n = node ? this.lab.nodes.find((x) => x.name === node) : undefined;
+        if (n && n.kind !== 'radius' && n.kind !== 'freeradius') this.err([...q, 'node'], `node "${node}" is a ${n.kind}; accounting is read from a radius or freeradius node`);
+        if (e['since'] !== undefined) this.stepRef([...q, 'since'], e['since'], 'since:');
+        this.sessionRef([...q, 'audit-session-id'], e['audit-session-id']);
+        const attrs = (isObj(e['attributes']) ? e['attributes'] : {}) as Raw;
+        for (const [k, v] of Object.entries(attrs)) {
+          try { new RegExp(String(v)); } catch (x) { this.err([...q, 'attributes', k], `not a regular expression: ${(x as Error).message}`); }
+        }
+        const status = (e['status'] as string | undefined) ?? 'any';
+        const parts = [e['user'] !== undefined ? `for "${String(e['user'])}"` : '', e['min-octets'] !== undefined ? `at least ${String(e['min-octets'])} octets each way` : '',
+          e['min-packets'] !== undefined ? `at least ${String(e['min-packets'])} packets each way` : '', e['terminate-cause'] !== undefined ? `cause ${String(e['terminate-cause'])}` : ''].filter(Boolean);
+        step.title = `${node} recorded ${count(e['count'], 'an')} accounting ${status === 'any' ? 'record' : status.charAt(0).toUpperCase() + status.slice(1)}${parts.length ? ` ${parts.join(', ')}` : ''}${e['since'] ? ` since "${String(e['since'])}"` : ''}`;
+        break;
+      }
+      case 'resolver': {
+        const parts = [Array.isArray(e['servers']) ? `DNS ${(e['servers'] as string[]).join(', ')}` : '', Array.isArray(e['split-dns']) ? `split DNS ${(e['split-dns'] as string[]).join(', ')}` : '',
+          e['default-domain'] !== undefined ? `domain ${String(e['default-domain'])}` : ''].filter(Boolean);
+        step.title = e['present'] === false ? `${node} has no resolver state from a configuration reply` : `${node} resolver${parts.length ? `: ${parts.join(', ')}` : ' state recorded'}`;
+        break;
+      }
       case 'counter': {
         if (!/^(ike|esp|child|udp4500)\.[\w.-]+$/.test(String(e['name']))) this.err([...q, 'name'], `counter names are ike.<name>, esp.<reason>, child.<packetsIn|packetsOut|bytesIn|bytesOut|dropsIn|dropsOut> or udp4500.<stat>; got "${String(e['name'])}"`);
         if (e['since'] !== undefined) this.stepRef([...q, 'since'], e['since'], 'since:');
@@ -486,8 +578,17 @@ class StepChecker {
         const link = this.link([...q, 'link'], e['link']);
         step.args['link'] = link;
         const parts = [e['ike-fragments'] !== undefined && e['ike-fragments'] !== false ? 'IKE fragments' : '', e['ike-fragments'] === false ? 'no IKE fragments' : '', e['decrypts'] ? 'everything decrypts' : '',
-          e['esp'] !== undefined ? `${count(e['esp'], '')} ESP packets` : '', e['ike'] !== undefined ? `${count(e['ike'], '')} ${String(e['exchange'] ?? 'IKE')} messages` : '', e['nat-t'] ? 'NAT-T (UDP 4500)' : ''].filter(Boolean);
-        if (!parts.length) this.err(q, 'say what the capture must show: ike-fragments, decrypts, esp, ike or nat-t');
+          e['esp'] !== undefined ? `${count(e['esp'], '')} ESP packets` : '', e['ike'] !== undefined ? `${count(e['ike'], '')} ${String(e['exchange'] ?? 'IKE')} messages` : '', e['nat-t'] ? 'NAT-T (UDP 4500)' : '',
+          isObj(e['radius']) ? `RADIUS decodes${Array.isArray(e['radius']['codes']) ? ` (${(e['radius']['codes'] as string[]).join(', ')})` : ''}` : ''].filter(Boolean);
+        if (!parts.length) this.err(q, 'say what the capture must show: ike-fragments, decrypts, esp, ike, nat-t or radius');
+        if (isObj(e['radius'])) {
+          ((e['radius']['attributes'] as unknown[] | undefined) ?? []).forEach((x, i) => {
+            if (!attrByName(String(x))) this.err([...q, 'radius', 'attributes', i], `unknown RADIUS attribute "${String(x)}"`);
+          });
+          ((e['radius']['codes'] as unknown[] | undefined) ?? []).forEach((x, i) => {
+            if (!RADIUS_CODE_NAMES.includes(String(x))) this.err([...q, 'radius', 'codes', i], `unknown RADIUS code "${String(x)}"${didYouMean(String(x), RADIUS_CODE_NAMES)}`);
+          });
+        }
         step.title = `capture of ${link}: ${parts.join(', ')}`;
         break;
       }

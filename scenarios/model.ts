@@ -54,17 +54,17 @@ export interface Step extends StepTiming {
 export const ACTION_KINDS = [
   'deploy', 'destroy', 'link-down', 'link-up', 'blackhole', 'loss', 'rate', 'mtu', 'nat-rebind', 'restore',
   'daemon', 'clear', 'initiate', 'terminate', 'rekey', 'dpd', 'start-traffic', 'stop-traffic', 'exec',
-  'capture-start', 'capture-stop', 'wait', 'snapshot', 'note', 'ike-init-burst', 'expect',
+  'capture-start', 'capture-stop', 'wait', 'snapshot', 'note', 'ike-init-burst', 'radius', 'track', 'client', 'dns', 'expect',
 ] as const;
 
-export const EXPECT_KINDS = ['ike-sa', 'child-sa', 'tunnel', 'counter', 'events', 'traffic', 'reach', 'capture'] as const;
+export const EXPECT_KINDS = ['ike-sa', 'child-sa', 'tunnel', 'counter', 'events', 'traffic', 'reach', 'capture', 'accounting', 'resolver'] as const;
 
 /**
  * Actions whose effect on SAs the report shows with SA tables before and after: faults, their
- * undoing, daemon failures, and what a peer or an attacker does to the SAs (clear, delete, rekey,
- * a spoofed IKE_SA_INIT burst).
+ * undoing, daemon failures, and what a peer, an attacker or the AAA server does to the SAs (clear,
+ * delete, rekey, a spoofed IKE_SA_INIT burst, a RADIUS Disconnect or CoA).
  */
 export const FAULT_KINDS = new Set(['link-down', 'link-up', 'blackhole', 'loss', 'rate', 'mtu', 'nat-rebind', 'restore', 'daemon',
-  'clear', 'terminate', 'rekey', 'ike-init-burst']);
+  'clear', 'terminate', 'rekey', 'ike-init-burst', 'radius', 'track', 'client', 'dns']);
 
 export const STEP_COMMON_KEYS = new Set(['name', 'description', 'at', 'after', 'within', 'for', 'continue-on-failure']);

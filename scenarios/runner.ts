@@ -29,8 +29,11 @@ import type { FlowResult, FlowSpec } from './flows.ts';
 import { labModelFor } from './load.ts';
 import { displayPath } from '../labs/topology/load.ts';
 import { FAULT_KINDS } from './model.ts';
+import { runClientStep } from './client.ts';
 import type { Scenario, Step } from './model.ts';
 import { formatMs } from './values.ts';
+import { checkAccounting, checkResolver, dacDefaults, nasAddress, resolveSessionRef, sendDae } from './aaa.ts';
+import type { DacSession } from './aaa.ts';
 
 export type StepStatus = 'passed' | 'failed' | 'error' | 'skipped';
 
@@ -118,6 +121,8 @@ class ScenarioRun {
   readonly faults: FaultInterval[] = [];
   readonly snapshots: Snapshot[] = [];
   readonly results: StepResult[] = [];
+  /** Session ids each named radius step used (`from:STEP`). */
+  readonly dacSessions = new Map<string, DacSession>();
   t0 = Date.now();
   deployAt = Date.now();
   deployMs = 0;
@@ -173,7 +178,7 @@ class ScenarioRun {
     const lab = this.requireLab();
     return {
       lab, daemons: this.daemons!, events: this.events, flows: this.flows, stepEnd: this.stepEnd, t0: this.t0,
-      deployAt: this.deployAt, stepStart, ...(startSnapshot ? { startSnapshot } : {}), keyDir: path.join(lab.outDir, 'keys'),
+      deployAt: this.deployAt, stepStart, ...(startSnapshot ? { startSnapshot } : {}), keyDir: path.join(lab.outDir, 'keys'), dacSessions: this.dacSessions,
       stopCapture: async (link) => {
         const cap = listCaptures(lab).filter((c) => c.link === link).at(-1);
         if (!cap) return undefined;
@@ -268,6 +273,16 @@ class ScenarioRun {
       }
       case 'note': return undefined;
       case 'ike-init-burst': return this.burst(lab!, step);
+      case 'track':
+      case 'client':
+      case 'dns': {
+        const r = await runClientStep(step.kind, a, lab!, this.daemons!);
+        const band = r.band;
+        if (band?.open && !this.faults.some((f) => f.id === band.key && f.to === undefined)) this.faults.push({ step: step.index, id: band.key, title: band.title!, from: this.t });
+        if (band && !band.open) this.closeFaults((f) => f.id === band.key);
+        return r.message;
+      }
+      case 'radius': return this.radius(lab!, step);
       default: throw new UserError(`step kind "${step.kind}" is not implemented`);
     }
   }
@@ -345,6 +360,44 @@ class ScenarioRun {
     }
   }
 
+  /** An RFC 5176 Disconnect/CoA from a lab node (the DAC) to a hub (F-POD-01..03); the answer must be the expected one. */
+  private async radius(lab: Lab, step: Step): Promise<string> {
+    const a = step.args;
+    const node = String(a['node']);
+    const kind = a['do'] === 'coa' ? 'coa' : 'disconnect';
+    const { secret, port } = dacDefaults(lab, node, a['secret'] as string | undefined, a['port'] as number | undefined);
+    const nas = nasAddress(lab.model, node, String(a['nas']));
+    if (!nas) throw new UserError(`${String(a['nas'])} has no address`);
+    const select = { ...(a['user'] !== undefined ? { user: String(a['user']) } : {}), ...(a['peer'] !== undefined ? { peer: String(a['peer']) } : {}) };
+    const ctx = { lab, daemons: this.daemons!, dacSessions: this.dacSessions };
+    const ids: DacSession = {};
+    for (const [key, field] of [['audit-session-id', 'auditSessionId'], ['session-id', 'acctSessionId']] as const) {
+      if (a[key] === undefined) continue;
+      const r = await resolveSessionRef(ctx, String(a[key]), field, select);
+      if ('error' in r) throw new StepFailure({ expected: `a session to name with ${key} ${String(a[key])}`, seen: r.error, look: [] });
+      ids[field] = r.value;
+    }
+    if (step.name) this.dacSessions.set(step.name, ids);
+    const attributes: Array<[string, string]> = Object.entries((a['attributes'] as Record<string, unknown> | undefined) ?? {})
+      .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x): [string, string] => [k, String(x)]));
+    const o = await sendDae(lab, {
+      kind, node, nas, port, secret, attributes, timeoutMs: Number(a['timeoutMs'] ?? 2000),
+      target: { ...(a['user'] !== undefined ? { user: String(a['user']) } : {}), ...(ids.auditSessionId ? { auditSessionId: ids.auditSessionId } : {}),
+        ...(ids.acctSessionId ? { acctSessionId: ids.acctSessionId } : {}), ...(a['framed-ip'] !== undefined ? { framedIp: String(a['framed-ip']) } : {}) },
+    }, this.signal);
+    const want = (a['expect'] as string | undefined) ?? 'ack';
+    const what = kind === 'coa' ? 'CoA' : 'Disconnect';
+    const got = o.timeout ? 'no answer' : `${o.code}${o.errorCause !== undefined ? ` Error-Cause ${o.errorCause} (${o.errorCauseName ?? '?'})` : ''}${o.replyMessage !== undefined ? ` Reply-Message "${o.replyMessage}"` : ''}`;
+    const look = /[.:]/.test(String(a['nas'])) ? [] : [this.events.fileOf(String(a['nas']))];
+    const okKind = want === 'no-answer' ? !!o.timeout : !o.timeout && (want === 'ack') === !!o.ack;
+    const wantText = want === 'no-answer' ? 'no answer' : `${what}-${want.toUpperCase()}${a['error-cause'] !== undefined ? ` Error-Cause ${String(a['error-cause'])}` : ''}${a['reply-message'] !== undefined ? ` Reply-Message /${String(a['reply-message'])}/` : ''}`;
+    if (!okKind || (a['error-cause'] !== undefined && o.errorCause !== a['error-cause'])
+      || (a['reply-message'] !== undefined && !new RegExp(String(a['reply-message'])).test(o.replyMessage ?? ''))) {
+      throw new StepFailure({ expected: `${wantText} from ${nas}:${port}`, seen: got, look });
+    }
+    return `${got} from ${nas}:${port}${o.rttMs !== undefined ? ` in ${o.rttMs} ms` : ''}${ids.auditSessionId ? ` (audit-session-id ${ids.auditSessionId})` : ''}`;
+  }
+
   private async burst(lab: Lab, step: Step): Promise<string> {
     const a = step.args;
     const from = String(a['from']);
@@ -410,6 +463,8 @@ class ScenarioRun {
         case 'traffic': return checkTraffic(c, step.args, Math.max(deadline, Date.now() + 1000), this.signal);
         case 'reach': return checkReach(c, step.args);
         case 'capture': return checkCapture(c, step.args);
+        case 'accounting': return checkAccounting(c, step.args);
+        case 'resolver': return checkResolver(c, step.args);
         default: throw new UserError(`unknown expectation ${type}`);
       }
     };

@@ -1,13 +1,17 @@
 // EAP in IKE_AUTH (RFC 7296 2.16) between two in-memory engines: the initiator authenticates with
 // EAP (F-AUTH-05), the responder with its certificate, EAP terminated locally or relayed to a RADIUS
 // stand-in (pass-through, F-AUTH-06); MSK vs SK_p keyed AUTH (F-AUTH-07); Nak; failures and the EAP
-// timeout; AAA-based pre-shared keys with a name mangler (F-AUTH-09/10); authorization merging.
+// timeout; AAA-based pre-shared keys with a name mangler (F-AUTH-09/10), kept out of the logs;
+// authorization merging, the group policy named by a name mangler (R-07); dual-stack pools with
+// one family exhausted (F-ASA-02).
 
 import test from 'ava';
 import { pair, eventsOf, messages } from './helpers/ike.ts';
 import type { Pair, ProfileOptions } from './helpers/ike.ts';
 import { EapServer, decodeEap, EapType } from '../engine/eap/index.ts';
 import type { AaaRequest, AaaResult } from '../engine/ike/actions.ts';
+import { IkeEngine } from '../engine/ike/engine.ts';
+import { seededRandom } from '../engine/util/random.ts';
 
 const hubCert = { auth: 'rsa' as const, certName: 'hub-rsa', identity: { type: 'fqdn' as const, value: 'hub.flexlab.test' } };
 const users = { alice: { password: 'alice-pass-1' }, bob: { password: 'bob-pass-2', methods: ['md5' as const] } };
@@ -233,4 +237,65 @@ test('accounting: Start after the final IKE_AUTH response, Stop when the session
   t.is(stop.status, 'stop');
   t.is(stop.sessionId, start.sessionId);
   t.is(stop.terminateCause, 'deleted by peer');
+});
+
+test('group authorization from the local policy the name mangler names (R-07: router1.domain1 -> policy domain1)', (t) => {
+  const run = (override: boolean) => {
+    const p = pair({
+      seed: `authz-mangled${override}`,
+      initiator: { identity: { type: 'fqdn', value: 'router1.domain1' }, configMode: { requestAddress: true } },
+      responder: { authorization: { group: { source: 'local', nameMangler: { fqdn: 'domain' } }, user: { source: 'radius', nameMangler: { fqdn: 'hostname' } }, override } },
+      responderSettings: { authorizationPolicies: { domain1: { pool: '10.0.3.0/24', interfaceConfig: ['tunnel key 1', 'ip mtu 1000'] }, default: { pool: '10.9.9.0/24' } } },
+    });
+    p.hub.aaa = (req) => req.kind === 'authorize' && req.purpose === 'user'
+      ? { requestId: req.requestId, outcome: 'accept', attributes: [{ name: 'cisco-avpair', value: 'ip:interface-config=ip mtu 1200' }, { name: 'cisco-avpair', value: 'ip:interface-config=tunnel key 2' }] }
+      : undefined;
+    p.up();
+    return p;
+  };
+  const p = run(false);
+  const sa = p.hub.engine.ikeSas()[0]!;
+  t.deepEqual(sa.assignedConfig!.pushed.interfaceConfig, { value: ['tunnel key 2', 'ip mtu 1200'], source: 'group local policy domain1 + user RADIUS' });
+  t.regex(sa.assignedConfig!.address4!, /^10\.0\.3\./, 'the pool of policy domain1, not of the default policy');
+  t.falsy(eventsOf(p.hub, 'info').find((e) => /no authorization policy/.test(e.text)), 'no fallback to the default policy');
+  t.is((p.hub.aaaRequests[0] as Extract<AaaRequest, { kind: 'authorize' }>).userName, 'router1');
+  const o = run(true);
+  t.deepEqual(o.hub.engine.ikeSas()[0]!.assignedConfig!.pushed.interfaceConfig!.value, ['ip mtu 1000', 'tunnel key 1']);
+});
+
+test('a pre-shared key from AAA is never written to the event log, even when the reply is cached for authorization', (t) => {
+  const p = pair({ seed: 'aaapsk-mask', initiator: { psk: 'spoke-psk-secret', identity: { type: 'fqdn', value: 'router1.domain1' } }, responder: { psk: 'unused', aaaKeyring: { nameMangler: { fqdn: 'hostname' } }, authorization: { user: { source: 'cached' } } } });
+  p.hub.aaa = (req) => req.kind === 'authorize' && req.purpose === 'psk'
+    ? { requestId: req.requestId, outcome: 'accept', attributes: [{ name: 'Tunnel-Password', value: 'spoke-psk-secret' }, { name: 'cisco-avpair', value: 'ipsec:route-set=prefix 192.168.1.0/24' }] }
+    : undefined;
+  p.up();
+  const authz = eventsOf(p.hub, 'info').find((e) => /^authorization of router1\.domain1/.test(e.text));
+  t.truthy(authz, 'the cached attributes were used');
+  t.regex(authz!.text, /tunnelPassword="\*\*\*\*\*"/);
+  t.false(p.hub.events.some((e) => JSON.stringify(e).includes('spoke-psk-secret')), 'the key appears in no event');
+  t.is(p.hub.engine.ikeSas()[0]!.aaa!.authorization!['tunnelPassword']!.value, '*****');
+});
+
+test('dual stack with the IPv4 pool exhausted: the next client comes up with IPv6 only (the ASA behaviour, F-ASA-02); IPv6 pools skip the anycast address', (t) => {
+  const configMode = { requestAddress: true, requestAddress6: true };
+  const p = pair({ seed: 'dual', initiator: { configMode }, responder: { configMode: { pool: '10.0.0.10-10.0.0.10', pool6: '2001:db8:ff::/120' } } });
+  p.up();
+  const first = p.hub.engine.ikeSas()[0]!;
+  t.is(first.assignedConfig!.address4, '10.0.0.10');
+  t.is(first.assignedConfig!.address6, '2001:db8:ff::1', 'not 2001:db8:ff:: (Subnet-Router anycast, RFC 4291 2.6.1)');
+  // A second dual-stack client of the same hub.
+  const prof = { ...p.conn.profile, localIdentity: { type: 'fqdn' as const, value: 'spoke2.flexlab.test' } };
+  const e2 = new IkeEngine({ name: 'spoke2', random: seededRandom('dual-2'), profiles: [prof] });
+  const spoke2 = p.net.add('spoke2', '192.0.2.11', e2);
+  e2.initiate({ ...p.conn, name: 'tunnel1', profile: prof, local: { address: '192.0.2.11', port: 500 } }, p.net.now);
+  t.true(p.net.runUntil(() => e2.ikeSas().some((s) => s.status === 'READY' && s.children.length > 0), 30_000), 'the second client is up');
+  const second = p.hub.engine.ikeSas().find((s) => s.remoteId === 'spoke2.flexlab.test')!;
+  t.is(second.assignedConfig!.address4, undefined);
+  t.is(second.assignedConfig!.address6, '2001:db8:ff::2');
+  const got = e2.ikeSas()[0]!.receivedConfig!;
+  t.is(got.address4, undefined);
+  t.is(got.address6, '2001:db8:ff::2/128');
+  t.truthy(eventsOf(p.hub, 'info').find((e) => /IPv4 pool .* exhausted/.test(e.text)));
+  t.false(spoke2.events.some((e) => /INTERNAL_ADDRESS_FAILURE/.test(e.text)), 'the client is not told (S4:25-29)');
+  t.is(p.hub.engine.counterSnapshot()['pool-exhausted'], 1);
 });

@@ -38,14 +38,14 @@ export function register(program: Command): void {
         lab: (raw.lab as string) ?? 'standalone',
         node: (raw.node as string) ?? 'node',
         kind: (raw.kind as string) ?? `flexvpn-${raw.role}`,
-        role: raw.role as 'hub' | 'spoke',
+        role: raw.role as 'hub' | 'spoke' | 'client',
         config: (raw.config as Record<string, unknown>) ?? {},
         baseDir: (raw.baseDir as string) ?? base,
         stateDir: (raw.stateDir as string) ?? resolve(base, 'out'),
         outDir: (raw.outDir as string) ?? resolve(base, 'out'),
         interfaces: (raw.interfaces as DaemonInput['interfaces']) ?? localInterfaces(),
       };
-      if (input.role !== 'hub' && input.role !== 'spoke') throw new UserError(`${opts.config}: role must be "hub" or "spoke"`);
+      if (input.role !== 'hub' && input.role !== 'spoke' && input.role !== 'client') throw new UserError(`${opts.config}: role must be "hub", "spoke" or "client"`);
       let daemon: NodeDaemon;
       try {
         daemon = new NodeDaemon(input, { quiet: opts.quiet });

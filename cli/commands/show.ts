@@ -4,18 +4,21 @@
 //   flexlab show hub ipsec sa
 //   flexlab show hub session [detail]
 //   flexlab show hub status | counters | events | pools
+//   flexlab show client client           (a flexvpn-client: gateway list, active peer, decisions)
 
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { labFromOptions } from '../lab-cli.ts';
 import { controlPathOf } from '../../engine/daemon/daemon.ts';
 import { controlRequest } from '../../engine/daemon/control.ts';
-import { showIkev2Sa, showIpsecSa, showSession } from '../../reports/show.ts';
+import { showIkev2Sa, showIpsecSa, showReconnectStats, showResumptionStats, showSession } from '../../reports/show.ts';
 import type { SessionView } from '../../reports/show.ts';
+import { showClient } from '../../reports/client-show.ts';
+import type { ClientShowData } from '../../reports/client-show.ts';
 import { labStrongswanPaths, strongswanSessions } from '../../interop/strongswan/sessions.ts';
 import { charonStats } from '../../interop/strongswan/swanctl.ts';
 
-const VIEWS = ['ikev2 sa [detail]', 'ipsec sa', 'session [detail]', 'status', 'counters', 'events', 'pools'];
+const VIEWS = ['ikev2 sa [detail]', 'ipsec sa', 'session [detail]', 'ikev2 stats reconnect', 'ikev2 stats resumption', 'status', 'counters', 'events', 'pools', 'client'];
 
 export async function nodeControlPath(opts: { name?: string; topo?: string }, node: string): Promise<string> {
   const lab = labFromOptions(opts);
@@ -55,6 +58,16 @@ export function register(program: Command): void {
           const sas = await ikeSas();
           return print(showSession(sas, detail), sas);
         }
+        case 'ikev2 stats reconnect': case 'reconnect': {
+          if (charon) throw new UserError('charon has no Cisco auto-reconnect');
+          const r = await controlRequest<Parameters<typeof showReconnectStats>[0] & { sessions: unknown[] }>(path, 'reconnect');
+          return print(showReconnectStats(r), r);
+        }
+        case 'ikev2 stats resumption': case 'resumption': {
+          if (charon) throw new UserError('charon does not implement RFC 5723 session resumption');
+          const r = await controlRequest<Parameters<typeof showResumptionStats>[0]>(path, 'resumption');
+          return print(showResumptionStats(r), r);
+        }
         case 'status': case 'counters': case 'pools': {
           if (charon && key !== 'status') throw new UserError(`a strongswan node has no "${key}" view; try: ikev2 sa, ipsec sa, session, status`);
           const r = charon ? await charonStats(labStrongswanPaths(lab, node)) : await controlRequest(path, key);
@@ -64,6 +77,13 @@ export function register(program: Command): void {
           if (charon) throw new UserError(`charon has no event stream; its log is ${labStrongswanPaths(lab, node).log}`);
           const r = await controlRequest<Array<{ time: number; type: string; text: string }>>(path, 'events');
           return print(r.map((e) => `${new Date(e.time).toISOString()} [${e.type}] ${e.text}`).join('\n'), r);
+        }
+        case 'client': case 'ikev2 client flexvpn': {
+          if (charon) throw new UserError(`${node} is a strongswan node, not a flexvpn-client`);
+          const r = await controlRequest<ClientShowData>(path, 'client').catch((e: Error) => {
+            throw new UserError(/unknown command/.test(e.message) ? `${node} is not a flexvpn-client node (no client view)` : e.message);
+          });
+          return print(showClient(r), r);
         }
         default:
           throw new UserError(`unknown view "${what.join(' ')}"; try one of: ${VIEWS.join(', ')}`);
@@ -82,14 +102,14 @@ export function register(program: Command): void {
 
   program
     .command('ike')
-    .description('drive a node\'s IKE: initiate | terminate [ID] | rekey [ID] [--child] | dpd [ID]')
+    .description('drive a node\'s IKE: initiate | terminate [ID] | rekey [ID] [--child] | dpd [ID] | disconnect (a client\'s user disconnect)')
     .argument('<node>', 'node name')
-    .argument('<action>', 'initiate, terminate, rekey or dpd')
+    .argument('<action>', 'initiate, terminate, rekey, dpd or disconnect')
     .argument('[id]', 'IKE SA id (default: all)')
     .option('--child', 'rekey the CHILD SAs instead of the IKE SA')
     .option('--name <lab>', 'lab name')
     .action(async (node: string, action: string, id: string | undefined, opts: { name?: string; child?: boolean }) => {
-      if (!['initiate', 'terminate', 'rekey', 'dpd'].includes(action)) throw new UserError(`unknown action "${action}": initiate, terminate, rekey or dpd`);
+      if (!['initiate', 'terminate', 'rekey', 'dpd', 'disconnect'].includes(action)) throw new UserError(`unknown action "${action}": initiate, terminate, rekey, dpd or disconnect`);
       const args: Record<string, unknown> = id !== undefined ? { ikeSaId: Number(id) } : {};
       if (opts.child) args.child = true;
       const r = await controlRequest(await nodeControlPath(opts, node), action, args);

@@ -106,6 +106,15 @@ export class AaaLayer {
         { name: 'EAP-Message', value: req.eapMessage },
         ...(req.state ? [{ name: 'State', value: req.state }] : []),
       ];
+    } else if (req.kind === 'login') {
+      // AnyConnect-EAP credentials (F-AUTH-11): the headend terminates EAP and checks the password
+      // with a PAP-style Access-Request (the seeds show no attributes; Service-Type Login is ours).
+      attributes = [
+        { name: 'User-Name', value: req.userName },
+        { name: 'User-Password', value: req.password },
+        { name: 'Service-Type', value: 'Login-User' },
+        ...this.common(req.context),
+      ];
     } else {
       // AAA-based PSK and authorization (F-AUTH-09, S2:485-510): Service-Type Outbound.
       attributes = [
@@ -119,7 +128,7 @@ export class AaaLayer {
       const handle = this.client!.send({ code: RadiusCode.AccessRequest, attributes }, now);
       this.pending.set(handle, req);
     });
-    this.log.info('info', `[IKEv2 -> AAA] ${req.kind === 'eap' ? 'EAP authentication' : `${req.purpose} authorization`} request for "${req.userName}" sent`, { kind: req.kind, userName: req.userName, ikeSaId: req.ikeSaId }, 'aaa');
+    this.log.info('info', `[IKEv2 -> AAA] ${req.kind === 'eap' ? 'EAP authentication' : req.kind === 'login' ? 'AnyConnect-EAP login' : `${req.purpose} authorization`} request for "${req.userName}" sent`, { kind: req.kind, userName: req.userName, ikeSaId: req.ikeSaId }, 'aaa');
   }
 
   accounting(rec: AccountingRecord): void {
@@ -180,7 +189,7 @@ export class AaaLayer {
           .map((x) => ({ name: x.name === 'Cisco-AVPair' ? 'cisco-avpair' : x.name, value: Buffer.isBuffer(x.value) ? x.value.toString('hex') : String(x.value) })),
         server: a.server,
       };
-      this.log.info('info', `[AAA -> IKEv2] ${outcome === 'challenge' ? 'Access-Challenge' : outcome === 'accept' ? 'Access-Accept' : 'Access-Reject'} from ${a.server} for "${req.kind === 'eap' || req.kind === 'authorize' ? req.userName : ''}" (${a.rttMs} ms)`, { outcome, server: a.server, attributes: result.attributes }, 'aaa');
+      this.log.info('info', `[AAA -> IKEv2] ${outcome === 'challenge' ? 'Access-Challenge' : outcome === 'accept' ? 'Access-Accept' : 'Access-Reject'} from ${a.server} for "${req.userName}" (${a.rttMs} ms)`, { outcome, server: a.server, attributes: result.attributes?.map((x) => (/password/i.test(x.name) || /password/i.test(x.value.split('=')[0] ?? '') ? { name: x.name, value: '*****' } : x)) }, 'aaa');
     }
     this.engine.aaaResult(result, Date.now());
     this.pump();

@@ -4,6 +4,7 @@
 // interface, a hub's per-session virtual-access interfaces, their addresses and routes) are here.
 
 import dgram from 'node:dgram';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { IkeEngine } from '../ike/engine.ts';
 import type { Action, ChildSaInstall, Endpoint } from '../ike/actions.ts';
@@ -12,6 +13,7 @@ import { NativeUdpSocket } from '../esp/udp-socket.ts';
 import { buildRoleSetup } from '../roles/config.ts';
 import type { DaemonInput, RoleSetup } from '../roles/config.ts';
 import { DataPlane } from './dataplane.ts';
+import { classfulPrefix } from '../util/ip.ts';
 import type { Tunnel } from './dataplane.ts';
 import { EventLog } from './event-log.ts';
 import { ControlServer } from './control.ts';
@@ -20,6 +22,10 @@ import { AaaLayer } from './aaa.ts';
 import type { SessionCounters } from './aaa.ts';
 import type { Avp } from '../radius/index.ts';
 import { formatAvp } from '../radius/index.ts';
+import { ClientRoleShell } from './client-role.ts';
+import { resolverState, writeResolver } from './resolver.ts';
+import type { ResolverState } from './resolver.ts';
+import { ResumptionStore } from './resumption-store.ts';
 
 export interface DaemonOptions {
   quiet?: boolean;
@@ -53,23 +59,33 @@ export class NodeDaemon {
   private timer?: NodeJS.Timeout;
   private timerAt = Infinity;
   private trafficTimer?: NodeJS.Timeout;
+  private addressTimer?: NodeJS.Timeout;
+  private moving = false;
   private vaCounter = 0;
   private readonly startedAt = Date.now();
   private stopping = false;
   private aaa?: AaaLayer;
+  /** flexvpn-client: the FlexVPN client role and its tunnels (engine/daemon/client-role.ts). */
+  private client?: ClientRoleShell;
   /** Counters of CHILD SAs already removed, per IKE SA (RADIUS accounting Stop needs the session's total). */
   private readonly retiredCounters = new Map<number, SessionCounters>();
+  /** A client's DNS servers and split-DNS domains from the configuration reply (F-CFG-04/05). */
+  private resolver?: ResolverState;
+  private readonly resumptionStore?: ResumptionStore;
 
   constructor(readonly input: DaemonInput, private readonly opts: DaemonOptions = {}) {
     this.setup = buildRoleSetup(input);
+    // RFC 5723: the ticket key and the used tickets from the state directory (before the engine reads them).
+    this.resumptionStore = ResumptionStore.open(input.stateDir, input.node, this.setup.settings);
     this.log = new EventLog(input.node, input.outDir, opts.quiet);
     this.engine = new IkeEngine({ name: input.node, profiles: this.setup.profiles, settings: this.setup.settings, now: Date.now() });
     this.control = new ControlServer(opts.controlPath ?? controlPathOf(input.stateDir, input.node));
   }
 
-  async start(): Promise<void> {
-    const addr = this.setup.localAddress;
-    this.udp4500 = NativeUdpSocket.open(addr, 4500, { rcvbuf: 4 << 20, sndbuf: 4 << 20 });
+  /** Binds IKE (500) and NAT-T (4500, or the client's own port) to an address. */
+  private async openSockets(addr: string): Promise<void> {
+    const natPort = this.setup.settings.natTLocalPort ?? 4500;
+    this.udp4500 = NativeUdpSocket.open(addr, natPort, { rcvbuf: 4 << 20, sndbuf: 4 << 20 });
     this.udp500 = dgram.createSocket({ type: addr.includes(':') ? 'udp6' : 'udp4' });
     this.udp500.on('message', (data, rinfo) => this.ikeIn(data, { address: rinfo.address, port: rinfo.port }, 500));
     this.udp500.on('error', (e) => this.log.info('info', `UDP 500: ${e.message}`));
@@ -77,12 +93,50 @@ export class NodeDaemon {
       this.udp500.once('error', reject);
       this.udp500.bind(500, addr, () => resolve());
     });
+  }
+
+  /**
+   * A roaming client (AnyConnect): when its IKE address disappears and another one appears, it
+   * moves its sockets there and reconnects (engine connectionMoved).
+   */
+  private async followLocalAddress(): Promise<void> {
+    if (this.stopping || this.moving) return;
+    const current = this.setup.localAddress;
+    const family = current.includes(':') ? 'IPv6' : 'IPv4';
+    const ours = new Set([...this.dataplane.tunnels.values()].map((t) => t.ifname));
+    const all = Object.entries(networkInterfaces()).filter(([n]) => !ours.has(n))
+      .flatMap(([, list]) => (list ?? []).filter((a) => !a.internal && a.family === family).map((a) => a.address));
+    if (all.includes(current) || !all.length) return;
+    this.moving = true;
+    try {
+      const next = all[0]!;
+      this.udp500.close();
+      this.udp4500.close();
+      await this.openSockets(next);
+      this.dataplane.attachSocket(this.udp4500);
+      this.setup.localAddress = next;
+      const conn = this.setup.connection!;
+      conn.local = { address: next, port: 500 };
+      this.log.info('info', `local address ${current} is gone; now ${next}`, { from: current, to: next });
+      this.engine.connectionMoved(conn.name, conn.local, Date.now());
+      this.pump();
+    } catch (e) {
+      this.log.info('info', `cannot move to the new local address: ${(e as Error).message}`);
+    } finally {
+      this.moving = false;
+    }
+  }
+
+  async start(): Promise<void> {
+    const addr = this.setup.localAddress;
+    const natPort = this.setup.settings.natTLocalPort ?? 4500;
+    await this.openSockets(addr);
     this.dataplane = new DataPlane(this.udp4500, this.log, {
       onLifetime: (childId, kind) => {
         this.engine.childSaExpired(childId, kind, Date.now());
         this.pump();
       },
-      onIke: (data, from) => this.ikeIn(data, from, 4500),
+      onIke: (data, from) => this.ikeIn(data, from, natPort),
     });
     if (this.setup.role === 'spoke') {
       const conn = this.setup.connection!;
@@ -96,14 +150,31 @@ export class NodeDaemon {
       this.aaa = new AaaLayer(this.setup.aaa, addr, this.engine, this.log, (id, children) => this.sessionCounters(id, children), () => this.pump(), (sa, changes) => this.applyCoa(sa, changes));
       await this.aaa.start();
     }
+    if (this.setup.role === 'client') {
+      this.client = new ClientRoleShell(this.setup.client!, {
+        node: this.input.node, engine: this.engine, dataplane: this.dataplane, log: this.log, control: this.control, localAddress: addr,
+        interfaces: this.input.interfaces, pump: () => this.pump(),
+      });
+    }
     this.registerControl();
+    this.client?.registerControl(this.control);
     await this.control.listen();
-    this.log.info('info', `daemon started: ${this.setup.role} on ${addr} (IKE 500/4500), ${this.setup.profiles.length} profile(s)`, {
+    this.log.info('info', `daemon started: ${this.setup.role} on ${addr} (IKE 500/${natPort}), ${this.setup.profiles.length} profile(s)`, {
       role: this.setup.role, address: addr, profiles: this.setup.profiles.map((p) => p.name),
     });
     if (this.setup.connection?.auto) this.engine.initiate(this.setup.connection, Date.now());
+    await this.client?.start();
+    if (this.setup.followLocalAddress) this.addressTimer = setInterval(() => void this.followLocalAddress(), 1000);
+    let lastTick = Date.now();
     this.trafficTimer = setInterval(() => {
       const now = Date.now();
+      // A tick far too late: the process was suspended (SIGSTOP, the host slept).
+      const gap = now - lastTick;
+      lastTick = now;
+      if (gap > 5000 && this.setup.resumeBehavior && this.setup.connection) {
+        this.engine.connectionResumed(this.setup.connection.name, this.setup.resumeBehavior === 'ReconnectAfterResume', gap, now);
+        this.pump();
+      }
       for (const t of this.dataplane.takeTraffic()) this.engine.noteTraffic(t.ikeSaId, t.inbound, t.outbound, now);
     }, 500);
     this.pump();
@@ -119,8 +190,10 @@ export class NodeDaemon {
       this.pump();
       await new Promise((r) => setTimeout(r, 300));
     }
+    this.client?.stop();
     clearTimeout(this.timer);
     clearInterval(this.trafficTimer);
+    clearInterval(this.addressTimer);
     await this.aaa?.stop();
     this.dataplane?.closeAll();
     this.udp500?.close();
@@ -190,12 +263,17 @@ export class NodeDaemon {
       case 'accounting': this.aaa?.accounting(a.record); break;
       case 'event': {
         this.log.write(a.event);
+        this.resumptionStore?.onEvent(a.event, this.engine);
         this.control.broadcast({ event: { ...a.event, node: this.input.node } });
         const e = a.event;
         if (e.type === 'ike-rekeyed' && e.data && e.ikeSaId !== undefined) {
           this.dataplane.rekeyedIkeSa(e.data.old as number, e.ikeSaId);
           const retired = this.retiredCounters.get(e.data.old as number);
           if (retired) this.retiredCounters.set(e.ikeSaId, retired);
+        }
+        if (this.client) {
+          this.client.ikeEvent(e);
+          break;
         }
         if (e.type === 'ike-deleted' && e.ikeSaId !== undefined && e.data?.replacedBy === undefined) {
           const t = this.dataplane.tunnelOfIkeSa(e.ikeSaId);
@@ -208,14 +286,20 @@ export class NodeDaemon {
 
   private installChild(c: ChildSaInstall): void {
     let t: Tunnel | undefined;
-    if (this.setup.role === 'spoke') {
+    if (this.client) {
+      t = this.client.tunnelForChild(c);
+    } else if (this.setup.role === 'spoke') {
       const conn = this.setup.connection!;
       t = this.dataplane.tunnels.get(conn.name);
     } else {
       t = this.dataplane.tunnelOfIkeSa(c.ikeSaId);
       if (!t) {
         // FlexVPN server: a virtual-access interface per session, cloned from the template.
-        const n = ++this.vaCounter;
+        // IOS reuses the lowest free Virtual-Access number; so do we, once its TUN is really gone.
+        const taken = new Set([...this.dataplane.tunnels.values()].map((x) => x.ifname));
+        let n = 1;
+        while (taken.has(`${this.setup.template!.prefix}${n}`) || this.dataplane.closing.has(`${this.setup.template!.prefix}${n}`)) n++;
+        this.vaCounter = Math.max(this.vaCounter, n);
         const tpl = this.setup.template!;
         t = this.dataplane.tunnel({ key: `session:${c.ikeSaId}:${n}`, ifname: `${tpl.prefix}${n}`, mtu: tpl.mtu, persistent: false }, c.local, c.remote);
       }
@@ -231,7 +315,8 @@ export class NodeDaemon {
       this.engine.deleteChild(c.childId, Date.now(), 'data plane cannot install it');
       return;
     }
-    if (wasEmpty || !t.up) void this.tunnelUp(t, c);
+    if (this.client) this.client.childInstalled(t, c);
+    else if (wasEmpty || !t.up) void this.tunnelUp(t, c);
   }
 
   /** The session's traffic so far: removed CHILD SAs plus the live ones. */
@@ -281,16 +366,21 @@ export class NodeDaemon {
   private async tunnelUp(t: Tunnel, c: ChildSaInstall): Promise<void> {
     const sa = this.engine.ikeSa(c.ikeSaId)?.view(Date.now());
     const addresses: string[] = [];
-    const routes = new Set<string>(DataPlane.selectorRoutes(c));
+    // A persona may not route narrowed selectors (Windows: TunnelSetup.routesFromSelectors false).
+    const routes = new Set<string>(this.setup.role === 'spoke' && this.setup.tunnel?.routesFromSelectors === false ? [] : DataPlane.selectorRoutes(c));
     if (this.setup.role === 'spoke') {
       const tcfg = this.setup.tunnel!;
       const addr = tcfg.address === 'negotiated' ? sa?.receivedConfig?.address4 : tcfg.address;
       if (addr) addresses.push(addr.includes('/') ? addr : `${addr}/32`);
+      const classful = tcfg.classfulRoute && addr ? classfulPrefix(addr.split('/')[0]!) : undefined;
+      if (classful) routes.add(classful);
       // A dual-stack session also gets an IPv6 address (INTERNAL_IP6_ADDRESS, F-CFG-03).
       const addr6 = tcfg.address === 'negotiated' ? sa?.receivedConfig?.address6 : undefined;
       if (addr6) addresses.push(addr6.includes('/') ? addr6 : `${addr6}/128`);
       if (tcfg.routeAccept) for (const r of sa?.receivedConfig?.subnets ?? []) routes.add(r);
       for (const r of tcfg.routes) routes.add(r);
+      this.resolver = resolverState(this.input.node, t.ifname, sa?.receivedConfig);
+      writeResolver(this.input.outDir, this.input.node, this.resolver);
     } else {
       const tpl = this.setup.template!;
       if (tpl.address) addresses.push(tpl.address.includes('/') ? tpl.address.replace(/\/\d+$/, '/32') : `${tpl.address}/32`);
@@ -308,6 +398,10 @@ export class NodeDaemon {
 
   private async tunnelDown(t: Tunnel): Promise<void> {
     this.log.info('info', `%LINEPROTO-5-UPDOWN: Line protocol on Interface ${t.ifname}, changed state to down`, { interface: t.ifname, event: 'tunnel-down' });
+    if (this.setup.role === 'spoke' && this.resolver) {
+      this.resolver = undefined;
+      writeResolver(this.input.outDir, this.input.node, undefined);
+    }
     await this.dataplane.down(t);
   }
 
@@ -337,8 +431,34 @@ export class NodeDaemon {
         childSas: this.engine.ikeSas().reduce((n, s) => n + s.children.length, 0),
         tunnels: [...this.dataplane.tunnels.values()].map((t) => ({ interface: t.ifname, up: t.up, ikeSaId: t.ikeSaId, addresses: t.addresses, routes: t.routes, peer: `${t.remote.address}:${t.remote.port}`, derivedConfig: t.derivedConfig, acls: t.acls })),
         connections: this.engine.connectionStates(),
+        ...(this.setup.persona ? { persona: this.setup.personaFacts ?? { persona: this.setup.persona } } : {}),
+        ...(this.client ? { client: this.client.view() } : {}),
+        ...(this.resolver ? { resolver: this.resolver } : {}),
       }))
       .on('ike-sas', () => this.ikeSas())
+      // `show ikev2 stats resumption`: RFC 5723 ticket key, counters and the tickets held (F-RC-04).
+      .on('resumption', () => this.engine.resumption.stats(this.engine.counterSnapshot(), this.setup.connection ? [this.setup.connection.name] : [], now()))
+      // `show crypto ikev2 stats reconnect` and the preserved sessions (F-RC-01).
+      .on('reconnect', () => ({ stats: { ...this.engine.reconnectSessions.stats }, ...this.engine.reconnectSessions.counts(), sessions: this.engine.reconnectSessions.view(now()) }))
+      .on('client-connect', () => {
+        const conn = this.setup.connection;
+        if (!conn || this.setup.role !== 'spoke') throw new Error(`${this.input.node} has no client connection`);
+        this.engine.initiate(conn, now());
+        return done([`${conn.name}: connecting to ${conn.remote.address}`]);
+      })
+      .on('client-disconnect', () => {
+        const conn = this.setup.connection;
+        if (!conn || this.setup.role !== 'spoke') throw new Error(`${this.input.node} has no client connection`);
+        this.engine.connectionDown(conn.name, now());
+        return done([`${conn.name}: disconnected by the user`]);
+      })
+      .on('disconnect', () => {
+        // The user disconnects (AnyConnect "Disconnect"): the session ends, no auto-reconnect.
+        const conn = this.setup.connection;
+        if (!conn) throw new Error(`${this.input.node} is a ${this.setup.role}: nothing to disconnect`);
+        this.engine.connectionDown(conn.name, now());
+        return done({ disconnected: conn.name });
+      })
       .on('child-sas', () => this.ikeSas().flatMap((s) => s.children.map((c) => ({ ...c, ikeSaId: s.id, peer: s.remote, local: s.local, nat: s.nat }))))
       .on('counters', () => ({
         ike: this.engine.counterSnapshot(), esp: this.dataplane.dropCounters(),

@@ -3,9 +3,7 @@
 // CHILD SA actions and reports traffic (for DPD) and volume lifetimes back to it. Every dropped
 // packet is counted per reason, and logged (rate-limited).
 
-import { execa } from 'execa';
-import { writeFileSync } from 'node:fs';
-import { linkSetUp } from '../native/addon.ts';
+import { linkSetAddrGenMode, linkSetDown, linkSetMtu, linkSetUp, netlinkAddress, netlinkRoute } from '../native/addon.ts';
 import type { ChildSaInstall, Endpoint } from '../ike/actions.ts';
 import { EspSa, SecurityAssociationDatabase, SpdEntry, espSaLineFor } from '../esp/index.ts';
 import type { DropReason, EspSaEvent } from '../esp/index.ts';
@@ -57,17 +55,29 @@ export class DataPlane {
   readonly tunnels = new Map<string, Tunnel>();
   private readonly bySpiIn = new Map<number, { tunnel: Tunnel; childId: number }>();
   private readonly byChild = new Map<number, Tunnel>();
+  /** Tunnels by IKE SA: looked up for every CHILD SA a hub installs (a scan was O(sessions)). */
+  private readonly byIkeSa = new Map<number, Set<Tunnel>>();
   private readonly outBatch: Buffer[] = [];
   private readonly dropLog = new Map<string, { count: number; last: number }>();
 
   constructor(
-    private readonly udp: NativeUdpSocket,
+    private udp: NativeUdpSocket,
     private readonly log: EventLog,
     private readonly hooks: {
       onLifetime: (childId: number, kind: 'soft' | 'hard') => void;
       onIke: (data: Buffer, from: Endpoint) => void;
     },
   ) {
+    this.listen(udp);
+  }
+
+  /** The NAT-T socket changed (a client's address changed): send and receive on the new one. */
+  attachSocket(udp: NativeUdpSocket): void {
+    this.udp = udp;
+    this.listen(udp);
+  }
+
+  private listen(udp: NativeUdpSocket): void {
     udp.on('batch', (batch) => {
       for (let i = 0; i < batch.count; i++) {
         if (batch.truncated(i)) {
@@ -103,7 +113,7 @@ export class DataPlane {
     try {
       // No IPv6 link-local address: it would send router solicitations and MLD through the tunnel.
       try {
-        writeFileSync(`/proc/sys/net/ipv6/conf/${tun.name}/addr_gen_mode`, '1');
+        linkSetAddrGenMode(tun.name, 'none');
       } catch {
         // IPv6 disabled in this namespace: nothing to suppress.
       }
@@ -119,8 +129,25 @@ export class DataPlane {
   }
 
   tunnelOfIkeSa(ikeSaId: number): Tunnel | undefined {
-    for (const t of this.tunnels.values()) if (t.ikeSaId === ikeSaId) return t;
-    return undefined;
+    const s = this.byIkeSa.get(ikeSaId);
+    return s ? s.values().next().value : undefined;
+  }
+
+  /** Moves a tunnel to another IKE SA, keeping the byIkeSa index in step. */
+  private bindIkeSa(t: Tunnel, ikeSaId: number): void {
+    if (t.ikeSaId === ikeSaId) return;
+    this.unbindIkeSa(t);
+    t.ikeSaId = ikeSaId;
+    let s = this.byIkeSa.get(ikeSaId);
+    if (!s) this.byIkeSa.set(ikeSaId, (s = new Set()));
+    s.add(t);
+  }
+
+  private unbindIkeSa(t: Tunnel): void {
+    if (t.ikeSaId === undefined) return;
+    const s = this.byIkeSa.get(t.ikeSaId);
+    s?.delete(t);
+    if (s && !s.size) this.byIkeSa.delete(t.ikeSaId);
   }
 
   /** Installs a CHILD SA pair on a tunnel; outbound switches atomically unless deferred. */
@@ -135,7 +162,7 @@ export class DataPlane {
       spi: c.spiOut, direction: 'out', encr: c.suite.encr, encrKeyBits: c.suite.encrKeyBits, integ: c.suite.integ,
       encrKey: c.keysOut.encrKey, integKey: c.keysOut.integKey, lifetime: life, createdAt: now,
     });
-    t.ikeSaId = c.ikeSaId;
+    this.bindIkeSa(t, c.ikeSaId);
     t.local = c.local;
     t.remote = c.remote;
     // Selectors of this tunnel's current SAs: inbound packets must fall inside (RFC 4301 5.2). A
@@ -177,8 +204,7 @@ export class DataPlane {
   }
 
   updateEndpoints(ikeSaId: number, local: Endpoint, remote: Endpoint): void {
-    for (const t of this.tunnels.values()) {
-      if (t.ikeSaId !== ikeSaId) continue;
+    for (const t of this.byIkeSa.get(ikeSaId) ?? []) {
       t.local = local;
       t.remote = remote;
       for (const e of t.children.values()) {
@@ -190,29 +216,30 @@ export class DataPlane {
 
   /** An IKE rekey moved the CHILD SAs: the tunnel follows the new IKE SA. */
   rekeyedIkeSa(oldId: number, newId: number): void {
-    for (const t of this.tunnels.values()) if (t.ikeSaId === oldId) t.ikeSaId = newId;
+    for (const t of [...(this.byIkeSa.get(oldId) ?? [])]) this.bindIkeSa(t, newId);
   }
 
+  // Addresses, routes, MTU and link state by rtnetlink and ioctl in this thread (the daemon's
+  // namespace): a hub configures one interface per session, and forking `ip` for it capped the
+  // IKE SA set-up rate. A failing operation is logged and the others still run (as `ip -force`).
   async configure(t: Tunnel, addresses: string[], routes: string[]): Promise<void> {
-    const fam = (x: string) => (x.includes(':') ? '-6 ' : '');
-    const cmds: string[] = [];
-    for (const a of t.addresses) if (!addresses.includes(a)) cmds.push(`${fam(a)}addr del ${a} dev ${t.ifname}`);
-    for (const a of addresses) cmds.push(`${fam(a)}addr replace ${a} dev ${t.ifname}`);
-    cmds.push(`link set dev ${t.ifname} up`);
-    for (const r of t.routes) if (!routes.includes(r)) cmds.push(`${fam(r)}route del ${r} dev ${t.ifname}`);
-    for (const r of routes) cmds.push(`${fam(r)}route replace ${r} dev ${t.ifname}`);
-    // One `ip -batch` run (asynchronous) per session; -force carries on past a failing line, whose
-    // error still reaches the log.
-    await execa('ip', ['-force', '-batch', '-'], { input: cmds.join('\n') + '\n' }).catch((e: Error & { stderr?: string }) => {
-      this.log.info('info', `ip -batch on ${t.ifname} failed: ${(e.stderr ?? e.message).trim()}`, undefined, 'daemon');
-    });
+    for (const a of t.addresses) if (!addresses.includes(a)) this.netlink(t, () => netlinkAddress('del', t.ifname, a));
+    for (const a of addresses) this.netlink(t, () => netlinkAddress('replace', t.ifname, a));
+    // Up before the routes: the kernel refuses a route into a device that is down.
+    this.netlink(t, () => linkSetUp(t.ifname));
+    for (const r of t.routes) if (!routes.includes(r)) this.netlink(t, () => netlinkRoute('del', t.ifname, r));
+    for (const r of routes) this.netlink(t, () => netlinkRoute('replace', t.ifname, r));
     t.addresses = addresses;
     t.routes = routes;
     t.up = true;
   }
 
   async setMtu(t: Tunnel, mtu: number): Promise<void> {
-    await execa('ip', ['link', 'set', 'dev', t.ifname, 'mtu', String(mtu)]).catch((e: Error) => this.log.info('info', `cannot set mtu ${mtu} on ${t.ifname}: ${e.message}`, undefined, 'daemon'));
+    try {
+      linkSetMtu(t.ifname, mtu);
+    } catch (e) {
+      this.log.info('info', `cannot set mtu ${mtu} on ${t.ifname}: ${(e as Error).message}`, undefined, 'daemon');
+    }
   }
 
   async down(t: Tunnel): Promise<void> {
@@ -221,15 +248,29 @@ export class DataPlane {
       this.close(t);
       return;
     }
-    const cmds = [`link set dev ${t.ifname} down`, ...t.addresses.map((a) => `${a.includes(':') ? '-6 ' : ''}addr del ${a} dev ${t.ifname}`)];
-    await execa('ip', ['-force', '-batch', '-'], { input: cmds.join('\n') + '\n' }).catch(() => {});
+    // Addresses first: a link going down takes its IPv6 addresses (and every route) with it.
+    for (const a of t.addresses) this.netlink(t, () => netlinkAddress('del', t.ifname, a));
+    this.netlink(t, () => linkSetDown(t.ifname));
     t.addresses = [];
     t.routes = [];
   }
 
+  private netlink(t: Tunnel, op: () => void): void {
+    try {
+      op();
+    } catch (e) {
+      this.log.info('info', `configuring ${t.ifname} failed: ${(e as Error).message}`, undefined, 'daemon');
+    }
+  }
+
+  /** Interface names whose TUN is still being closed (not reusable yet). */
+  readonly closing = new Set<string>();
+
   close(t: Tunnel): void {
     for (const id of [...t.children.keys()]) this.remove(id);
-    t.tun.close();
+    this.closing.add(t.ifname);
+    t.tun.close(() => this.closing.delete(t.ifname));
+    this.unbindIkeSa(t);
     this.tunnels.delete(t.key);
   }
 

@@ -23,6 +23,11 @@ export interface EapPeerOptions {
   /** Methods this peer runs, in order of preference (the order of its Nak). Default: mschapv2, md5, gtc. */
   methods?: readonly EapMethodName[];
   random?: RandomSource;
+  /**
+   * Fail when the server's first Request is not an Identity request (the Windows client expects
+   * one: a headend without `query-identity` cannot authenticate it, seed F-WIN-01).
+   */
+  requireIdentityRequest?: boolean;
 }
 
 export type EapPeerResult =
@@ -53,6 +58,7 @@ export class EapPeer {
   readonly naksSent: number[][] = [];
   /** The last method failure, reported when the EAP-Failure arrives. */
   private methodFailure?: string;
+  private identityAsked = false;
 
   constructor(private readonly opts: EapPeerOptions) {
     this.methods = opts.methods?.length ? opts.methods : ALL_EAP_METHODS;
@@ -102,8 +108,13 @@ export class EapPeer {
   }
 
   private request(p: EapPacket): EapPeerResult {
+    if (this.opts.requireIdentityRequest && !this.identityAsked && p.type !== EapType.Identity && p.type !== EapType.Notification) {
+      this.done = 'failure';
+      return { kind: 'failure', reason: `the server started with ${describeEap(p)} instead of an EAP-Identity request (it needs query-identity)` };
+    }
     switch (p.type) {
       case EapType.Identity:
+        this.identityAsked = true;
         return this.send(identityResponse(p.identifier, this.opts.identity), `identity "${this.opts.identity}"`);
       case EapType.Notification:
         return this.send(notificationResponse(p.identifier), `notification "${p.data.toString('utf8')}"`);

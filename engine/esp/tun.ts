@@ -86,13 +86,14 @@ export class TunDevice extends EventEmitter<TunDeviceEvents> {
     return n;
   }
 
-  close(): void {
+  /** Closes the device; `onClosed` runs once the kernel has let go of it (the name is free again). */
+  close(onClosed?: () => void): void {
     if (this.closed) return;
     this.closed = true;
     this.stopReader();
     // Closing a TUN unregisters its interface, which waits for an RCU grace period (~20 ms here):
     // on the thread pool, so a hub tearing down many sessions does not stall its event loop.
-    close(this.fd, () => {});
+    close(this.fd, () => onClosed?.());
   }
 
   private startReader(): void {

@@ -81,6 +81,8 @@ export type AaaRequest = {
   | { kind: 'eap'; userName: string; eapMessage: Buffer; state?: Buffer }
   /** AAA-based pre-shared key and user/group authorization (Service-Type Outbound). */
   | { kind: 'authorize'; purpose: 'psk' | 'group' | 'user'; userName: string; password?: string }
+  /** A user's password check (AnyConnect-EAP auth-reply): PAP-style Access-Request, Service-Type Login. */
+  | { kind: 'login'; userName: string; password: string }
 );
 
 export interface AaaResult {
@@ -131,6 +133,8 @@ export type IkeEventType =
   | 'auth-failed'
   | 'child-installed'
   | 'child-rekeyed'
+  /** A CHILD SA rekey refused: by us as a client persona behind a NAT, or by the peer (data.byPeer). */
+  | 'child-rekey-refused'
   | 'child-deleted'
   | 'child-failed'
   | 'dpd-sent'
@@ -148,9 +152,20 @@ export type IkeEventType =
   | 'collision'
   | 'config-assigned'
   | 'config-received'
+  | 'reconnect' // Cisco auto-reconnect: grant, inactive, reconnected, rejected, expired (F-RC-01)
+  | 'resume' // RFC 5723 session resumption; data.step: ticket-granted, ticket-received, attempt, accepted, refused, fallback, resumed...
   | 'drop'
   | 'notify'
-  | 'info';
+  | 'info'
+  // Decisions of the FlexVPN client role (engine/roles/flexvpn-client.ts, F-CLI-17 event tracing)
+  // and its track objects (engine/roles/track.ts); not emitted by the IKE core.
+  | 'client-trigger' // something that makes the client (re)select a peer, or stop
+  | 'client-peer-selected'
+  | 'client-peer-skipped'
+  | 'client-list' // the backup gateway list changed (downloaded list inserted, replaced, deleted)
+  | 'client-state'
+  | 'client-route' // a route the client installed or refused (dual FlexVPN: one default route)
+  | 'track';
 
 export interface IkeEvent {
   /** Virtual or wall-clock time in milliseconds, as given to the core. */

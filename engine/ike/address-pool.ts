@@ -11,7 +11,7 @@ export class AddressPool {
   private readonly used = new Map<string, string>(); // address -> owner
   private cursor: bigint;
 
-  /** `spec`: "192.168.10.5-192.168.10.10" (IOS style) or a prefix "10.0.0.0/24" (network/broadcast skipped). */
+  /** `spec`: "192.168.10.5-192.168.10.10" (IOS style) or a prefix "10.0.0.0/24" (network/broadcast, IPv6 anycast skipped). */
   constructor(readonly name: string, spec: string) {
     const range = /^\s*([^-\s]+)\s*-\s*([^-\s]+)\s*$/.exec(spec);
     if (range) {
@@ -26,7 +26,10 @@ export class AddressPool {
       this.family = c.family;
       const n = ipToBigInt(c.network), l = ipToBigInt(c.last);
       const skipEdges = c.family === 4 && c.prefix <= 30;
-      this.first = skipEdges ? n + 1n : n;
+      // IPv6 has no broadcast, but the all-zeros interface id is the Subnet-Router anycast
+      // address (RFC 4291 2.6.1): not a host's address. /127 and /128 use every address (RFC 6164).
+      const skipAnycast = c.family === 6 && c.prefix < 127;
+      this.first = skipEdges || skipAnycast ? n + 1n : n;
       this.last = skipEdges ? l - 1n : l;
     }
     if (this.last < this.first) throw new Error(`pool ${name}: "${spec}" is empty`);

@@ -54,7 +54,7 @@ export interface Identity {
 export type IdentityMatch = { type: 'any' } | { type: IdentityType; value: string; /** address: prefix length */ prefix?: number; /** fqdn/email: match as a domain suffix */ domain?: boolean };
 
 export type LocalAuthMethod = 'pre-share' | 'rsa-sig' | 'ecdsa-sig' | 'eap';
-export type RemoteAuthMethod = 'pre-share' | 'rsa-sig' | 'ecdsa-sig' | 'eap';
+export type RemoteAuthMethod = 'pre-share' | 'rsa-sig' | 'ecdsa-sig' | 'eap' | 'anyconnect-eap';
 
 export interface DpdConfig {
   /** Seconds without inbound protected traffic before a liveness check is sent. */
@@ -119,6 +119,11 @@ export interface IpsecProfile {
   lifetimeSeconds: number;
   lifetimeKilobytes: number;
   replayWindow: number;
+  /**
+   * Rekey (soft volume lifetime) after this many bytes through a CHILD SA, independently of the
+   * kilobyte lifetime (whose soft limit is 90 %). The Windows persona rekeys itself after ~200 MiB.
+   */
+  rekeyAfterBytes?: number;
 }
 
 /** `authentication local eap` credentials (`crypto eap credentials PROFILE`, F-AUTH-05). */
@@ -128,6 +133,11 @@ export interface EapClientConfig {
   password: string;
   /** Methods in order of preference (what a Nak asks for): mschapv2, md5, gtc. */
   methods?: Array<'mschapv2' | 'md5' | 'gtc'>;
+  /**
+   * Fail unless the server's first EAP request is an Identity request (the Windows client expects
+   * one, so the hub needs `query-identity`: seed F-WIN-01).
+   */
+  requireIdentityRequest?: boolean;
 }
 
 /** `authentication remote eap [query-identity] [timeout N]` with where EAP is terminated (F-AUTH-06). */
@@ -141,6 +151,41 @@ export interface EapServerConfig {
   /** Local mode: methods offered and the user database. */
   methods?: Array<'mschapv2' | 'md5' | 'gtc'>;
   users?: Record<string, { password: string; methods?: Array<'mschapv2' | 'md5' | 'gtc'> }>;
+}
+
+/**
+ * `authentication remote anyconnect-eap aggregate [cert-request]` with `aaa authentication
+ * anyconnect-eap LIST` (F-AUTH-11..13): AnyConnect-EAP terminated on the headend.
+ */
+export interface AnyConnectServerConfig {
+  /** Dual-factor: ask for the device certificate before the user's credentials. */
+  certRequest: boolean;
+  /** Where passwords are checked: the local `username` database or RADIUS (PAP-style Access-Request). */
+  aaa: 'local' | 'radius';
+  users?: Record<string, string>;
+  /** EAP Vendor-Type (default 0x44425250, unconfirmed by a capture: configurable). */
+  vendorType?: number;
+  /** Refuse a peer that did not send the CISCO-ANYCONNECT-EAP vendor ID (default true). */
+  requireVendorId?: boolean;
+  /** `anyconnect profile NAME`: announced in `complete` (vpn-profile-manifest). */
+  profiles?: Array<{ uri: string; serviceType: string; hashType: string; hash: string }>;
+}
+
+/** The AnyConnect client's side of AnyConnect-EAP (F-AC-01): credentials and what init says. */
+export interface AnyConnectClientConfig {
+  username: string;
+  password: string;
+  vendorType?: number;
+  /** `<group-access>` URL (default https://HOST). */
+  groupAccess?: string;
+  computerName?: string;
+  deviceType?: string;
+  platformVersion?: string;
+  uniqueId?: string;
+  macAddress?: string;
+  version?: string;
+  /** SHA-1 of the client's own XML profile: compared with the headend's vpn-profile-manifest. */
+  localProfileSha1?: string;
 }
 
 /** Where authorization attributes come from (F-AUTHZ-02). */
@@ -179,11 +224,74 @@ export interface Ikev2Profile {
   natKeepalive?: number;
   eapClient?: EapClientConfig;
   eapServer?: EapServerConfig;
+  /** `authentication local eap` with AnyConnect-EAP (the anyconnect-client persona). */
+  anyconnectClient?: AnyConnectClientConfig;
+  anyconnectServer?: AnyConnectServerConfig;
+  /** Hub: `reconnect [timeout N]` (F-RC-01): grant session-id/token, keep sessions inactive. */
+  reconnect?: import('./reconnect.ts').ReconnectConfig;
+  /** Client: ask for the reconnect attributes and reconnect with them after losing the hub. */
+  reconnectClient?: boolean;
   /** `keyring aaa LIST [name-mangler N] [password PW]`: pre-shared keys fetched from RADIUS (F-AUTH-09). */
   aaaKeyring?: { nameMangler?: import('../aaa/authorization.ts').NameMangler; password?: string };
   authorization?: AuthorizationConfig;
   /** `aaa accounting {psk|eap|cert} LIST`: RADIUS accounting Start/Stop for the sessions of this profile. */
   accounting?: boolean;
+  /** Responder: grant RFC 5723 session resumption tickets to peers that ask (engine/ike/resumption/). */
+  resumption?: import('./resumption/service.ts').ResumptionPolicy;
+
+  // Client persona behaviour (engine/personas/*): named knobs, each neutral when unset.
+  /**
+   * Exact configuration attribute types to ask for in the CFG_REQUEST, in wire order (e.g. the
+   * Windows client: ADDR DNS NBNS 23456 ADDR6 DNS6 23457). Replaces the list derived from
+   * `configMode.requestAddress`/`requestAddress6`; announced subnets are still added.
+   */
+  configRequest?: number[];
+  /**
+   * More CA key hashes (20 bytes each) for our CERTREQ besides the trusted CAs: a Windows client
+   * announces its whole root store (52 roots in the sample capture), which is why its IKE_AUTH
+   * request needs fragmentation.
+   */
+  certReqExtraHashes?: Buffer[];
+  /** Status notifies added to the first IKE_AUTH request after AUTH (Windows: MOBIKE_SUPPORTED). */
+  ikeAuthNotifies?: number[];
+  /** Send INITIAL_CONTACT in the first IKE_AUTH (default true; Windows sends a vendor ID instead). */
+  sendInitialContact?: boolean;
+  /** Add ESP_TFC_PADDING_NOT_SUPPORTED and NON_FIRST_FRAGMENTS_ALSO to CHILD SA payloads (default true). */
+  childStatusNotifies?: boolean;
+  /** Send SIGNATURE_HASH_ALGORITHMS (RFC 7427) in IKE_SA_INIT as initiator (default true). */
+  signatureHashNotify?: boolean;
+  /**
+   * Initiator: rules the client applies to the responder's certificate after the signature checked
+   * out (Windows: serverAuth EKU, the typed name in CN or a dNSName SAN, RSA or P-256/P-384 keys).
+   * A violation fails IKE_AUTH with the client's own error.
+   */
+  serverCertPolicy?: (leaf: X509Certificate, chain: X509Certificate[]) => PolicyViolation | undefined;
+  /**
+   * Initiator: whether the client finds a usable certificate of its own before its first IKE_AUTH
+   * request (Windows: error 13806 when none is). A violation aborts the exchange unsent.
+   */
+  clientCertPolicy?: (credentials: CertificateCredentials | undefined, trustedCas: X509Certificate[], now: number) => PolicyViolation | undefined;
+  /** The client's own error for a failure of one of its IKE SAs (Windows: a Win32 error number). */
+  clientErrorOf?: (failure: { notify?: number; reason: string; exchange: string }) => ClientError | undefined;
+  /**
+   * When the peer deletes our last CHILD SA but keeps the IKE SA, create a new one at once
+   * (what strongSwan's HA code expects of a NATed Windows client after deleting its CHILD SA).
+   */
+  recreateChildAfterPeerDelete?: boolean;
+}
+
+/** How a client persona reports a failure: its own error system, number and name. */
+export interface ClientError {
+  /** e.g. "Windows" (the text reads "Windows error 13801 ERROR_IPSEC_IKE_AUTH_FAIL"). */
+  system: string;
+  code: number;
+  name: string;
+}
+
+/** A persona rule broken, with the client's error for it. */
+export interface PolicyViolation {
+  reason: string;
+  clientError?: ClientError;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,6 +479,18 @@ export interface IkeEngineSettings {
   natKeepalive: number;
   /** Delete the old IKE/CHILD SA this long after a rekey (so in-flight packets still decrypt). */
   rekeyOverlap: number;
+  /**
+   * As the responder of a CHILD SA rekey while we are behind a NAT, answer with this error notify
+   * instead (the Windows client: MS_NOTIFY_STATUS 12345 carrying Win32 error 13863
+   * ERROR_IPSEC_IKE_INVALID_SITUATION, ikev2-notes 3a). Unset: rekeys are accepted.
+   */
+  refuseChildRekeyBehindNat?: { notify: number; data: Buffer };
+  /** Initiator: the local UDP port IKE floats to instead of 4500 (AnyConnect uses a random one, F-AC-01). */
+  natTLocalPort?: number;
+  /** CP attribute types of the Cisco reconnect attributes (lab-defined defaults, engine/ike/reconnect.ts). */
+  reconnectAttributes?: import('./reconnect.ts').ReconnectAttributeTypes;
+  /** RFC 5723: the ticket protection key and the tickets already used (kept by the daemon across restarts). */
+  resumption?: import('./resumption/service.ts').ResumptionSettings;
 }
 
 export function defaultEngineSettings(): IkeEngineSettings {

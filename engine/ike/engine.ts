@@ -32,6 +32,10 @@ import { IkeDeleteTask } from './tasks/ike-delete.ts';
 import { IkeRekeyTask } from './tasks/ike-rekey.ts';
 import { DpdTask } from './tasks/ike-dpd.ts';
 import { cryptoRandom } from '../util/random.ts';
+import { ReconnectSessions } from './reconnect.ts';
+import { ResumptionService } from './resumption/service.ts';
+import { TicketTask } from './tasks/ticket.ts';
+import type { ReconnectGrant, ReconnectSession } from './reconnect.ts';
 import type { RandomSource } from '../util/random.ts';
 
 export interface ConnectionConfig {
@@ -44,6 +48,14 @@ export interface ConnectionConfig {
   /** Seconds before a new attempt after a failure (default 5). */
   retryDelay?: number;
   childName?: string;
+  /**
+   * RFC 5723 session resumption: ask the gateway for a ticket in IKE_AUTH and, when the connection
+   * comes back (peer dead, deleted, gateway restarted), resume with IKE_SESSION_RESUME first; on
+   * TICKET_NACK, a timeout or any failure, fall back to a full IKE_SA_INIT at once.
+   */
+  resume?: boolean;
+  /** Seconds an IKE_SESSION_RESUME may go unanswered before that fallback (default 10). */
+  resumeTimeout?: number;
 }
 
 interface ConnectionState {
@@ -51,6 +63,8 @@ interface ConnectionState {
   saId?: number;
   attempts: number;
   down: boolean;
+  /** Cisco auto-reconnect grant from the headend; `lostAt` once the session was lost. */
+  grant?: ReconnectGrant & { lostAt?: number };
 }
 
 export interface IkeEngineOptions {
@@ -95,7 +109,16 @@ export class IkeEngine implements EngineCore {
     this.profiles = opts.profiles ?? [];
     this.now = opts.now ?? 0;
     this.cookies = new CookieJar(this.random);
+    this.reconnectSessions = new ReconnectSessions(this.random);
+    this.resumption = new ResumptionService(this);
+    this.resumption.onRefresh = (sa, t) => this.refreshTicket(sa.id, t);
   }
+
+  /** RFC 5723 session resumption: ticket key, tickets granted, used and received. */
+  readonly resumption: ResumptionService;
+
+  /** Hub: sessions granted Cisco auto-reconnect, active and inactive (F-RC-01). */
+  readonly reconnectSessions: ReconnectSessions;
 
   // ============================================================================ shell interface
 
@@ -147,7 +170,8 @@ export class IkeEngine implements EngineCore {
       if (!header.response && header.exchangeType === ExchangeType.IKE_SA_INIT) this.statelessReply(header, d, [mkNotify(NotifyType.INVALID_MAJOR_VERSION)]);
       return;
     }
-    if (header.exchangeType === ExchangeType.IKE_SA_INIT && !header.response) {
+    // IKE_SESSION_RESUME (RFC 5723) starts an IKE SA like IKE_SA_INIT: SPIr zero, answered statelessly first.
+    if ((header.exchangeType === ExchangeType.IKE_SA_INIT || header.exchangeType === ExchangeType.IKE_SESSION_RESUME) && !header.response) {
       if (!header.initiator || !header.spiR.equals(Buffer.alloc(8))) {
         this.counter('drop.bad-ike-sa-init');
         return;
@@ -158,7 +182,8 @@ export class IkeEngine implements EngineCore {
         existing.receive(header, raw, d.remote, d.local, now);
         return;
       }
-      this.respondToInit(header, raw, d, key, now);
+      if (header.exchangeType === ExchangeType.IKE_SESSION_RESUME) this.respondToResume(header, raw, d, key, now);
+      else this.respondToInit(header, raw, d, key, now);
       return;
     }
     // The I flag tells whether the sender is the original initiator; our SPI is the other one.
@@ -189,13 +214,79 @@ export class IkeEngine implements EngineCore {
     c.attempts++;
     const sa = new IkeSa(this, this.nextIkeSaId(), true, this.newIkeSpi(), Buffer.alloc(8), { ...conn.local }, { ...conn.remote }, now, conn.name);
     sa.profile = conn.profile;
+    const g = c.grant;
+    if (g?.lostAt !== undefined && now > g.lostAt + g.cleanupInterval * 1000) {
+      sa.emit('reconnect', `reconnect session ${g.sessionId}: the headend's cleanup interval of ${g.cleanupInterval} s has passed; full authentication`, { reconnect: 'given-up', sessionId: g.sessionId });
+      c.grant = undefined;
+    } else if (g?.lostAt !== undefined) {
+      // F-RC-01: reconnect with PSK, IDi = session-id, PSK = session-token; the headend still
+      // authenticates with its certificate.
+      sa.profile = {
+        ...conn.profile, localIdentity: { type: 'key-id', value: g.sessionId }, authLocal: 'pre-share',
+        keyring: { name: 'reconnect', peers: [{ name: 'reconnect', preSharedKey: g.sessionToken }] },
+        eapClient: undefined, anyconnectClient: undefined,
+      };
+      sa.reconnected = true;
+      sa.reconnectSessionId = g.sessionId;
+      sa.emit('reconnect', `reconnecting session ${g.sessionId} with its session token (PSK)`, { reconnect: 'attempt', sessionId: g.sessionId });
+    }
     sa.initialContact = ![...this.byId.values()].some((o) => o !== sa && o.remote.address === conn.remote.address && o.isEstablished);
     c.saId = sa.id;
     this.registerIkeSa(sa);
     sa.emit('ike-initiate', `initiating IKE SA ${conn.name} to ${conn.remote.address}:${conn.remote.port} (attempt ${c.attempts})`, { connection: conn.name, attempt: c.attempts });
+    if (!sa.reconnected && this.resumption.startResume(sa, conn, now)) return sa.id;
     sa.queueExchange(ExchangeType.IKE_SA_INIT, ikeSaInitTasks(), now);
     sa.queueExchange(ExchangeType.IKE_AUTH, ikeAuthTasks(conn.childName), now);
     return sa.id;
+  }
+
+  /**
+   * The client's own address changed (it moved to another network). Its IKE SA cannot follow
+   * (no MOBIKE here): it is dropped without a Delete (the old address is gone), and the connection
+   * starts over from the new address at once; with a reconnect grant that is a reconnect with the
+   * session token (AnyConnect, F-RC-01), not a new login.
+   */
+  connectionMoved(name: string, local: Endpoint, now: number): number | undefined {
+    this.now = now;
+    const c = this.connections.get(name);
+    if (!c) return undefined;
+    const old = c.config.local;
+    c.config = { ...c.config, local };
+    if (c.grant) c.grant.lostAt ??= now;
+    const sa = c.saId !== undefined ? this.byId.get(c.saId) : undefined;
+    this.emit('info', `connection ${name}: local address ${old.address} -> ${local.address}${c.grant ? '; reconnecting with the session token' : '; connecting again'}`, { data: { connection: name, from: old.address, to: local.address } });
+    this.timers.cancel(`conn:${name}`);
+    if (sa) {
+      c.saId = undefined;
+      sa.destroy(`local address ${old.address} is gone`, now);
+    }
+    if (c.down) return undefined;
+    return this.initiate(c.config, now);
+  }
+
+  /**
+   * The client woke up from a suspend (its clock jumped; SIGSTOP in the lab). AnyConnect's
+   * AutoReconnectBehavior (F-RC-03): ReconnectAfterResume reconnects with the session token;
+   * DisconnectOnSuspend (the default) drops the session and waits for the user.
+   */
+  connectionResumed(name: string, reconnect: boolean, suspendedMs: number, now: number): void {
+    this.now = now;
+    const c = this.connections.get(name);
+    if (!c) return;
+    const sa = c.saId !== undefined ? this.byId.get(c.saId) : undefined;
+    this.emit('info', `connection ${name}: resumed after ${(suspendedMs / 1000).toFixed(1)} s suspended; ${reconnect ? 'ReconnectAfterResume: reconnecting' : 'DisconnectOnSuspend: the session is dropped, the user must connect'}`,
+      { data: { connection: name, suspendedMs, behavior: reconnect ? 'ReconnectAfterResume' : 'DisconnectOnSuspend' } });
+    this.timers.cancel(`conn:${name}`);
+    c.saId = undefined;
+    if (reconnect) {
+      if (c.grant) c.grant.lostAt ??= now;
+      sa?.destroy('suspended (ReconnectAfterResume)', now);
+      if (!c.down) this.initiate(c.config, now);
+    } else {
+      c.down = true;
+      c.grant = undefined;
+      sa?.destroy('suspended (DisconnectOnSuspend)', now);
+    }
   }
 
   /** Stops keeping a connection up and deletes its IKE SA. */
@@ -204,7 +295,24 @@ export class IkeEngine implements EngineCore {
     if (!c) return;
     c.down = true;
     this.timers.cancel(`conn:${name}`);
+    this.resumption.forget(name, 'connection down');
     if (c.saId !== undefined) this.deleteIke(c.saId, now, 'connection down');
+  }
+
+  /**
+   * Detaches a connection from its IKE SA and deletes that SA: the next `initiate` of the
+   * connection starts a new IKE SA at once instead of returning the old one. A FlexVPN client moving
+   * to another peer (track down, reactivation) does not wait for the old peer to answer its DELETE.
+   * Returns the id of the detached SA.
+   */
+  releaseConnection(name: string, now: number, reason: string): number | undefined {
+    const c = this.connections.get(name);
+    if (!c || c.saId === undefined) return undefined;
+    const id = c.saId;
+    c.saId = undefined;
+    this.timers.cancel(`conn:${name}`);
+    this.deleteIke(id, now, reason);
+    return id;
   }
 
   deleteIke(id: number, now: number, reason = 'deleted by command'): boolean {
@@ -446,6 +554,10 @@ export class IkeEngine implements EngineCore {
     }
     const conn = [...this.connections.values()].find((c) => c.saId === sa.id);
     if (conn) conn.attempts = 0;
+    if (conn?.grant && sa.reconnected) {
+      conn.grant.lostAt = undefined;
+      sa.emit('reconnect', `session ${conn.grant.sessionId} reconnected without user authentication`, { reconnect: 'reconnected', sessionId: conn.grant.sessionId });
+    }
     this.armIkeTimers(sa, now);
   }
 
@@ -462,7 +574,7 @@ export class IkeEngine implements EngineCore {
         this.deleteIke(sa.id, t, 'lifetime expired');
       });
     }
-    if (p.dpd && p.dpd.interval > 0) this.armDpd(sa, now);
+    if (sa.dpdConfig && sa.dpdConfig.interval > 0) this.armDpd(sa, now);
     // natLocal comes from the peer's NAT_DETECTION_DESTINATION_IP, so it is real even when we fake
     // our own source hash (forceEncap): a node really behind a NAT keeps its mapping alive.
     if (sa.natLocal && s.natKeepalive > 0) this.armKeepalive(sa, now);
@@ -473,7 +585,7 @@ export class IkeEngine implements EngineCore {
    * empty INFORMATIONAL (periodic), or only if we sent traffic meanwhile (on-demand).
    */
   private armDpd(sa: IkeSa, now: number): void {
-    const dpd = sa.profile!.dpd!;
+    const dpd = sa.dpdConfig!;
     const interval = dpd.interval * 1000;
     const quietSince = () => Math.max(sa.lastInbound, sa.lastInboundTraffic);
     const schedule = (at: number) => this.timers.set(`${sa.timerPrefix}dpd`, at, check);
@@ -558,6 +670,15 @@ export class IkeEngine implements EngineCore {
     n.authorization = old.authorization;
     old.accountingSessionId = undefined; // the session goes on under the new SA: no Stop for the old one
     n.configReceived = old.configReceived;
+    n.anyconnect = old.anyconnect;
+    n.resumption = old.resumption;
+    n.reconnectSessionId = old.reconnectSessionId;
+    n.reconnected = old.reconnected;
+    n.smartDpd = old.smartDpd;
+    if (old.reconnectSessionId) {
+      const rs = this.reconnectSessions.get(old.reconnectSessionId);
+      if (rs?.ikeSaId === old.id) rs.ikeSaId = n.id;
+    }
     n.local = { ...old.local };
     n.remote = { ...old.remote };
     n.lastInbound = now;
@@ -591,12 +712,142 @@ export class IkeEngine implements EngineCore {
     };
   }
 
+  // ============================================================================ auto-reconnect
+
+  /** Unreachable peer (DPD or retransmissions gave up), as opposed to a deliberate end. */
+  private static lost(reason: string): boolean {
+    return reason === 'dpd-timeout' || reason === 'retransmit-timeout';
+  }
+
+  reconnectGrant(sa: IkeSa, now: number): ReconnectGrant | undefined {
+    const p = sa.profile;
+    if (!p?.reconnect) return undefined;
+    // F-RC-01: the initial session must be authenticated by EAP or a certificate, never PSK.
+    if (sa.authRemoteMethod === 'PSK' && !sa.reconnected) {
+      sa.emit('reconnect', `reconnect not granted to ${sa.remoteId?.value}: a PSK-authenticated session cannot reconnect`, { reconnect: 'refused-psk' });
+      return undefined;
+    }
+    let s = sa.reconnectSessionId ? this.reconnectSessions.get(sa.reconnectSessionId) : undefined;
+    if (!s) {
+      s = this.reconnectSessions.create({
+        dpdInterval: p.reconnect.dpdInterval, cleanupInterval: p.reconnect.timeout, profile: p.name, remoteId: sa.remoteId!, remoteEapId: sa.remoteEapId,
+        authorization: sa.authorization, authVerify: sa.authRemoteMethod, createdAt: now, ikeSaId: sa.id,
+      });
+      sa.emit('reconnect', `reconnect granted to ${sa.remoteEapId ?? sa.remoteId?.value}: session-id ${s.sessionId}, dpd-interval ${s.dpdInterval} s, cleanup-interval ${s.cleanupInterval} s`, { reconnect: 'granted', sessionId: s.sessionId });
+    }
+    s.ikeSaId = sa.id;
+    s.state = 'active';
+    s.assigned = sa.configAssigned;
+    sa.reconnectSessionId = s.sessionId;
+    // Smart DPD (F-RC-02): without a configured DPD the hub stays passive while the client's own
+    // probes (or traffic) arrive, and probes itself after twice the client's dpd-interval of silence.
+    if (!p.dpd) sa.smartDpd = { interval: 2 * s.dpdInterval, retries: 3, retryInterval: s.dpdInterval, mode: 'periodic' };
+    return s;
+  }
+
+  reconnectGranted(sa: IkeSa, grant: NonNullable<IkeSa['configReceived']>['reconnect'] & object, now: number): void {
+    const c = [...this.connections.values()].find((x) => x.saId === sa.id);
+    if (!c || !grant.sessionId || !grant.sessionToken) return;
+    c.grant = { sessionId: grant.sessionId, sessionToken: grant.sessionToken, dpdInterval: grant.dpdInterval ?? 30, cleanupInterval: grant.cleanupInterval ?? 1800 };
+    sa.reconnectSessionId = grant.sessionId;
+    // The client probes at the headend's dpd-interval (F-RC-02) unless DPD is configured.
+    if (!sa.profile?.dpd && c.grant.dpdInterval > 0) {
+      sa.smartDpd = { interval: c.grant.dpdInterval, retries: 3, retryInterval: c.grant.dpdInterval, mode: 'periodic' };
+      if (sa.isEstablished) this.armDpd(sa, now);
+    }
+    if (!sa.reconnected) sa.emit('reconnect', `auto-reconnect granted: session-id ${grant.sessionId}, dpd-interval ${c.grant.dpdInterval} s, cleanup-interval ${c.grant.cleanupInterval} s`, { reconnect: 'granted', sessionId: grant.sessionId });
+  }
+
+  /** Hub: the IKE SA of a reconnect-capable session is gone. */
+  private reconnectSessionEnded(sa: IkeSa, reason: string, now: number): void {
+    const s = this.reconnectSessions.get(sa.reconnectSessionId!);
+    if (!s || s.ikeSaId !== sa.id || sa.supersededByReconnect) return;
+    if (!IkeEngine.lost(reason)) {
+      this.reconnectSessions.delete(s.sessionId);
+      this.emit('reconnect', `reconnect session ${s.sessionId} of ${s.remoteEapId ?? s.remoteId.value} ended (${reason}): it cannot reconnect`, { ikeSaId: sa.id, data: { reconnect: 'ended', sessionId: s.sessionId, reason } });
+      return;
+    }
+    s.state = 'inactive';
+    s.ikeSaId = undefined;
+    s.inactiveSince = now;
+    s.expiresAt = now + s.cleanupInterval * 1000;
+    s.assigned = sa.configAssigned;
+    // Keep the address for the session (destroy just released it back to the pool).
+    this.holdAddress(s, true);
+    this.emit('reconnect', `session ${s.sessionId} of ${s.remoteEapId ?? s.remoteId.value} is INACTIVE (peer unreachable); kept ${s.cleanupInterval} s for reconnect`, { ikeSaId: sa.id, data: { reconnect: 'inactive', sessionId: s.sessionId, address: s.assigned?.address4 } });
+    this.timers.set(`reconnect:${s.sessionId}`, s.expiresAt, (t) => {
+      if (s.state !== 'inactive') return;
+      this.holdAddress(s, false);
+      this.reconnectSessions.delete(s.sessionId);
+      this.now = t;
+      this.emit('reconnect', `reconnect session ${s.sessionId} of ${s.remoteEapId ?? s.remoteId.value} expired after ${s.cleanupInterval} s inactive`, { data: { reconnect: 'expired', sessionId: s.sessionId } });
+    });
+  }
+
+  private holdAddress(s: ReconnectSession, hold: boolean): void {
+    const a = s.assigned;
+    if (!a) return;
+    const pool4 = a.pool ? this.pools.all().find((p) => p.name === a.pool) : undefined;
+    const pool6 = a.pool6 ? this.pools.all().find((p) => p.name === a.pool6) : undefined;
+    if (hold) {
+      if (a.address4) pool4?.allocate(`reconnect:${s.sessionId}`, a.address4);
+      if (a.address6) pool6?.allocate(`reconnect:${s.sessionId}`, a.address6);
+    } else {
+      if (a.address4) pool4?.release(a.address4);
+      if (a.address6) pool6?.release(a.address6);
+    }
+  }
+
+  /** A reconnecting client is back: the hub takes its preserved session out of the inactive list. */
+  reconnectResumed(s: ReconnectSession, sa: IkeSa, now: number): void {
+    this.timers.cancel(`reconnect:${s.sessionId}`);
+    if (s.state === 'active' && s.ikeSaId !== undefined && s.ikeSaId !== sa.id) {
+      // The hub had not noticed the loss yet: the old IKE SA goes quietly, the session moves.
+      const old = this.byId.get(s.ikeSaId);
+      if (old) {
+        old.supersededByReconnect = true;
+        old.destroy(`superseded by a reconnection of session ${s.sessionId}`, now);
+      }
+    }
+    s.state = 'active';
+    s.ikeSaId = sa.id;
+    s.inactiveSince = undefined;
+    s.expiresAt = undefined;
+    s.reconnects++;
+  }
+
+  /** Client: its IKE SA is gone; decide what the reconnect grant becomes. */
+  private clientSessionEnded(c: ConnectionState, sa: IkeSa, reason: string, now: number): void {
+    const g = c.grant!;
+    if (sa.reconnected && sa.establishedAt === undefined && !IkeEngine.lost(reason)) {
+      // The headend refused the session token (unknown session, expired, cleared): full login next.
+      c.grant = undefined;
+      this.emit('reconnect', `reconnect of session ${g.sessionId} rejected (${reason}); the next attempt authenticates in full`, { ikeSaId: sa.id, data: { reconnect: 'rejected', sessionId: g.sessionId } });
+      return;
+    }
+    if (c.down) {
+      // User disconnect: no auto-reconnect (F-RC-01).
+      c.grant = undefined;
+      return;
+    }
+    g.lostAt ??= now;
+  }
+
   ikeSaGone(sa: IkeSa, reason: string, now: number): void {
     if (sa.replacedBy !== undefined) return;
     if (sa.accountingSessionId) this.act({ type: 'accounting', record: this.accountingRecord(sa, 'stop', reason) });
+    if (!sa.initiator && sa.reconnectSessionId) this.reconnectSessionEnded(sa, reason, now);
     for (const c of this.connections.values()) {
       if (c.saId !== sa.id) continue;
       c.saId = undefined;
+      if (c.grant) this.clientSessionEnded(c, sa, reason, now);
+      if (!c.down && this.resumption.fallback(sa, reason)) {
+        // RFC 5723: a failed resumption is followed by a full IKE_SA_INIT exchange at once.
+        this.timers.set(`conn:${c.config.name}`, now, (t) => {
+          if (!c.down && c.saId === undefined) this.initiate(c.config, t);
+        });
+        continue;
+      }
       if (!c.config.auto || c.down) continue;
       const delay = (c.config.retryDelay ?? 5) * 1000;
       this.emit('info', `connection ${c.config.name}: IKE SA gone (${reason}), trying again in ${delay / 1000} s`, { data: { connection: c.config.name, reason } });
@@ -677,6 +928,69 @@ export class IkeEngine implements EngineCore {
     sa.receive(header, raw, d.remote, d.local, now, shared);
   }
 
+  /**
+   * IKE_SESSION_RESUME request (RFC 5723 4.3.2): anti-clogging as for IKE_SA_INIT, then the ticket is
+   * checked before any state exists; a bad one gets TICKET_NACK, a good one a new responder SA.
+   */
+  private respondToResume(header: IkeHeader, raw: Buffer, d: Datagram, key: string, now: number): void {
+    let payloads: Payload[];
+    try {
+      payloads = decodeMessage(raw).payloads;
+    } catch (e) {
+      this.dropParse(e, d, 'IKE_SESSION_RESUME');
+      return;
+    }
+    const peer = `${d.remote.address}:${d.remote.port}`;
+    const logReceived = () => this.emit('message', `received IKE_SESSION_RESUME request 0 [ ${payloadList(payloads)} ] from ${peer} (${raw.length} bytes)`, {
+      peer, data: { direction: 'in', exchange: 'IKE_SESSION_RESUME', response: false, messageId: 0, payloads: payloadList(payloads), encrypted: false, bytes: raw.length, fragments: 1, spiI: hex(header.spiI), spiR: hex(header.spiR), stateless: true },
+    });
+    const n = noncePayload(payloads);
+    const ticket = notify(payloads, NotifyType.TICKET_OPAQUE);
+    if (!n || !ticket || n.data.length < 16 || n.data.length > 256) {
+      logReceived();
+      this.counter('resume.bad-request');
+      this.statelessReply(header, d, [mkNotify(NotifyType.INVALID_SYNTAX)]);
+      return;
+    }
+    if (this.halfOpenInit.size >= this.settings.cookieThreshold) {
+      const c = notify(payloads, NotifyType.COOKIE);
+      if (!c || !this.cookies.verify(c.data, n.data, d.remote.address, header.spiI, now)) {
+        logReceived();
+        this.counter('cookies-demanded');
+        if (c) this.counter('cookies-invalid');
+        this.emit('cookie-demanded', `${this.halfOpenInit.size} half-open IKE SAs (threshold ${this.settings.cookieThreshold}): demanding a cookie from ${peer}`, { peer, data: { halfOpen: this.halfOpenInit.size, threshold: this.settings.cookieThreshold, invalid: !!c } });
+        this.statelessReply(header, d, [mkNotify(NotifyType.COOKIE, this.cookies.make(n.data, d.remote.address, header.spiI, now))]);
+        return;
+      }
+      this.counter('cookies-accepted');
+    }
+    const state = this.resumption.accept(ticket.data, peer, now);
+    if ('reason' in state) {
+      logReceived();
+      this.statelessReply(header, d, [mkNotify(NotifyType.TICKET_NACK)]);
+      return;
+    }
+    const sa = new IkeSa(this, this.nextIkeSaId(), false, Buffer.from(header.spiI), this.newIkeSpi(), { ...d.local }, { ...d.remote }, now, 'responder');
+    this.registerIkeSa(sa);
+    this.halfOpenInit.set(key, sa);
+    this.timers.set(`${sa.timerPrefix}halfopen`, now + this.settings.halfOpenTimeout * 1000, (t) => {
+      if (!sa.isEstablished) {
+        this.counter('half-open-timeouts');
+        sa.destroy(`not established within ${this.settings.halfOpenTimeout} s (half-open)`, t);
+      }
+    });
+    sa.receive(header, raw, d.remote, d.local, now, { resume: state });
+  }
+
+  /** RFC 5723: asks the gateway for a fresh resumption ticket (INFORMATIONAL with TICKET_REQUEST). */
+  refreshTicket(id: number, now: number): boolean {
+    this.now = now;
+    const sa = this.byId.get(id);
+    if (!sa || !sa.isEstablished || !sa.initiator) return false;
+    sa.queueExchange(ExchangeType.INFORMATIONAL, [new TicketTask({ refresh: true })], now);
+    return true;
+  }
+
   /** Answers an IKE_SA_INIT request without keeping any state (RFC 7296 2.6, 1.2). */
   private statelessReply(req: IkeHeader, d: Datagram, payloads: Payload[]): void {
     const msg = encodeMessage({
@@ -689,8 +1003,8 @@ export class IkeEngine implements EngineCore {
     const data = d.local.port === 500 ? msg : Buffer.concat([NON_ESP_MARKER, msg]);
     this.act({ type: 'send', datagram: { local: d.local, remote: d.remote, data } });
     const peer = `${d.remote.address}:${d.remote.port}`;
-    this.emit('message', `sending IKE_SA_INIT response 0 [ ${payloadList(payloads)} ] to ${peer} (${msg.length} bytes, no state kept)`, {
-      peer, data: { direction: 'out', exchange: 'IKE_SA_INIT', response: true, messageId: req.messageId, payloads: payloadList(payloads), encrypted: false, bytes: msg.length, fragments: 1, spiI: hex(req.spiI), spiR: '0000000000000000', stateless: true },
+    this.emit('message', `sending ${enumName(ExchangeType, req.exchangeType)} response 0 [ ${payloadList(payloads)} ] to ${peer} (${msg.length} bytes, no state kept)`, {
+      peer, data: { direction: 'out', exchange: enumName(ExchangeType, req.exchangeType), response: true, messageId: req.messageId, payloads: payloadList(payloads), encrypted: false, bytes: msg.length, fragments: 1, spiI: hex(req.spiI), spiR: '0000000000000000', stateless: true },
     });
   }
 

@@ -1,5 +1,6 @@
 // Loader and types for the project's N-API addon (flexlab_native.c): TUN devices, batched readers,
-// native UDP sockets (recvmmsg/sendmmsg) and network-namespace switching. Built by `make native`
+// native UDP sockets (recvmmsg/sendmmsg), network-namespace switching, and interface addresses,
+// routes, MTU and up/down without forking `ip` (rtnetlink, ioctl). Built by `make native`
 // (cd engine/native && npx node-gyp rebuild).
 
 import { projectPath } from '../util/paths.ts';
@@ -16,8 +17,18 @@ export const UDP_META_INTS = 8;
 export interface NativeAddon {
   tunOpen(name: string, opts?: { multiQueue?: boolean }): { fd: number; name: string };
   netnsOpenTun(nsPath: string, name: string, opts?: { multiQueue?: boolean }): { fd: number; name: string };
-  /** Sets the MTU and brings the interface up (ioctl; throws with errno). */
-  linkSetUp(name: string, mtu: number): void;
+  /** Sets the MTU (when given and > 0) and brings the interface up (ioctl; throws with errno). */
+  linkSetUp(name: string, mtu?: number): void;
+  linkSetDown(name: string): void;
+  linkSetMtu(name: string, mtu: number): void;
+  /** RTM_NEWADDR / RTM_DELADDR; see netlinkAddress below. */
+  netlinkAddress(op: NetlinkOp, ifname: string, cidr: string): void;
+  /** RTM_NEWROUTE / RTM_DELROUTE; see netlinkRoute below. */
+  netlinkRoute(op: NetlinkOp, ifname: string, cidr: string): void;
+  /** RTM_SETLINK IFLA_INET6_ADDR_GEN_MODE (`ip link set NAME addrgenmode MODE`). */
+  linkSetAddrGenMode(name: string, mode: Ipv6AddrGenMode): void;
+  /** rtnetlink sockets this thread has opened so far (one is kept open between calls). */
+  netlinkSocketStats(): { opened: number };
   closeFd(fd: number): number;
   /** write(2): bytes written or -errno (-11 = EAGAIN). */
   tunWrite(fd: number, packet: Buffer): number;
@@ -45,6 +56,24 @@ export interface NativeAddon {
   udpSend(fd: number, packet: Buffer, address: string, port: number): number;
   /** sendmmsg(2) to one destination: datagrams sent, or -errno when none could be. */
   udpSendBatch(fd: number, packets: Buffer[], address: string, port: number, count?: number): number;
+}
+
+/** How the kernel makes IPv6 link-local addresses when the link comes up ('none': it does not). */
+export type Ipv6AddrGenMode = 'eui64' | 'none' | 'stable-privacy' | 'random';
+
+/** add fails if it exists (EEXIST), replace creates or updates, del removes (ESRCH/EADDRNOTAVAIL if absent). */
+export type NetlinkOp = 'add' | 'replace' | 'del';
+
+/**
+ * What the interface functions throw when the kernel refuses: `message` is
+ * "RTM_NEWADDR 10.0.0.1/32 dev va3: File exists (ipv4: Address already assigned)" (the kernel's
+ * extended-ack text in parentheses when it sent one), `code` the errno name ("EEXIST"), `errno`
+ * its negated value, `syscall` the netlink message type. Bad arguments throw a TypeError.
+ */
+export interface NetlinkError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
 }
 
 export class NativeAddonMissingError extends Error {
@@ -140,8 +169,46 @@ export function tunOpen(name: string, opts?: { multiQueue?: boolean }): { fd: nu
   return loadNative().tunOpen(name, opts);
 }
 
-export function linkSetUp(name: string, mtu: number): void {
+/** Brings the interface up, setting its MTU first when one is given (ioctl). */
+export function linkSetUp(name: string, mtu?: number): void {
   loadNative().linkSetUp(name, mtu);
+}
+
+export function linkSetDown(name: string): void {
+  loadNative().linkSetDown(name);
+}
+
+export function linkSetMtu(name: string, mtu: number): void {
+  loadNative().linkSetMtu(name, mtu);
+}
+
+/**
+ * `ip link set NAME addrgenmode MODE` by rtnetlink. 'none' before the link goes up: no IPv6
+ * link-local address (so no router solicitations or MLD reports through a tunnel). Cheaper than
+ * writing /proc/sys/net/ipv6/conf/NAME/addr_gen_mode, whose handler spins while another process
+ * holds the kernel's rtnl lock. Throws a NetlinkError (EAFNOSUPPORT when IPv6 is disabled).
+ */
+export function linkSetAddrGenMode(name: string, mode: Ipv6AddrGenMode): void {
+  loadNative().linkSetAddrGenMode(name, mode);
+}
+
+/**
+ * Adds, replaces or deletes an address of an interface, synchronously, in the calling thread's
+ * network namespace (`ip addr add|replace|del CIDR dev IFNAME` without the fork). IPv4 and IPv6;
+ * a CIDR without a prefix length is a host address. IPv6 addresses skip duplicate address
+ * detection (IFA_F_NODAD), so they are usable at once. Throws a NetlinkError.
+ */
+export function netlinkAddress(op: NetlinkOp, ifname: string, cidr: string): void {
+  loadNative().netlinkAddress(op, ifname, cidr);
+}
+
+/**
+ * Adds, replaces or deletes a route of the main table straight into an interface (`ip route
+ * add|replace|del CIDR dev IFNAME`, protocol static), in the calling thread's namespace. Deleting
+ * matches the prefix and the device only. Throws a NetlinkError.
+ */
+export function netlinkRoute(op: NetlinkOp, ifname: string, cidr: string): void {
+  loadNative().netlinkRoute(op, ifname, cidr);
 }
 
 export function netnsOpenTun(nsPath: string, name: string, opts?: { multiQueue?: boolean }): { fd: number; name: string } {

@@ -3,6 +3,8 @@
 // the IOS smart defaults fill the gaps (F-CORE-12). The lab loader validates with it, so a typo is
 // reported with file, line and path like any other topology error.
 
+import { clientConfigSchema } from './client-schema.ts';
+
 const identity = {
   type: 'object',
   description: 'An IKE identity: exactly one of address, fqdn, email, key-id, dn.',
@@ -31,6 +33,7 @@ const identityMatch = {
 };
 
 const authMethod = { enum: ['pre-share', 'rsa-sig', 'ecdsa-sig', 'eap'] };
+const remoteAuthMethod = { enum: ['pre-share', 'rsa-sig', 'ecdsa-sig', 'eap', 'anyconnect-eap'] };
 
 const ikeAlgorithms = {
   encryption: { enum: ['aes-cbc-128', 'aes-cbc-192', 'aes-cbc-256', 'aes-gcm-128', 'aes-gcm-256', '3des'] },
@@ -45,7 +48,7 @@ export const profileProperties: Record<string, object> = {
   'match-identity-remote': { type: 'array', items: identityMatch, minItems: 1, description: 'default: any' },
   authentication: {
     type: 'object',
-    properties: { local: authMethod, remote: listOf(authMethod) },
+    properties: { local: authMethod, remote: listOf(remoteAuthMethod) },
     additionalProperties: false,
     description: 'default: pre-share both ways (rsa-sig when a certificate is configured)',
   },
@@ -148,6 +151,39 @@ export const profileProperties: Record<string, object> = {
     additionalProperties: false,
   },
   accounting: { type: 'boolean', description: '`aaa accounting ... start-stop`: RADIUS accounting for the sessions' },
+  resumption: {
+    type: 'object',
+    description: 'responder (hub): grant RFC 5723 session resumption tickets to peers that ask (`resume: true` on the client)',
+    properties: {
+      enabled: { type: 'boolean', description: 'default true when the block is present' },
+      'ticket-lifetime': { type: 'integer', minimum: 1, description: 'seconds (default 3600), never more than the IKE SA `lifetime`' },
+      'ticket-key': {
+        type: 'string', minLength: 1,
+        description: 'node-wide: "state" (default) a random key kept in the node\'s state directory, tickets survive a daemon restart; "memory" a new key at each start; any other text a secret the key is derived from (gateways sharing it accept each other\'s tickets)',
+      },
+    },
+    additionalProperties: false,
+  },
+  anyconnect: {
+    type: 'object',
+    description: 'AnyConnect-EAP on the headend (`authentication remote anyconnect-eap aggregate [cert-request]`)',
+    properties: {
+      'cert-request': { type: 'boolean', description: 'dual-factor: device certificate, then user credentials' },
+      aaa: { enum: ['local', 'radius'], description: '`aaa authentication anyconnect-eap LIST`: local users or RADIUS (default local when users are given)' },
+      users: { type: 'object', additionalProperties: { type: 'string' }, description: '`username NAME password PW`' },
+      'vendor-type': { type: 'integer', minimum: 0, maximum: 4294967295, description: 'EAP vendor type (default 0x44425250 = 1145197136, unconfirmed)' },
+      'require-vendor-id': { type: 'boolean', description: 'refuse clients without the CISCO-ANYCONNECT-EAP vendor ID (default true)' },
+      profile: { type: 'object', required: ['file'], properties: { name: { type: 'string' }, file: { type: 'string' } }, additionalProperties: false, description: '`anyconnect profile`: the client XML profile announced in complete' },
+    },
+    additionalProperties: false,
+  },
+  reconnect: {
+    description: '`reconnect [timeout N]` (Cisco auto-reconnect): true, or timeout (s, IOS 600-86400, default 1800) and the dpd-interval handed to clients (default 30)',
+    oneOf: [
+      { type: 'boolean' },
+      { type: 'object', properties: { timeout: { type: 'integer', minimum: 5, maximum: 86400 }, 'dpd-interval': { type: 'integer', minimum: 1, maximum: 3600 } }, additionalProperties: false },
+    ],
+  },
 };
 
 function nameMangler(): object {
@@ -219,6 +255,8 @@ export const spokeProperties: Record<string, object> = {
   'peer-port': { type: 'integer', minimum: 1, maximum: 65535 },
   connect: { enum: ['auto', 'manual'], description: 'default auto' },
   'retry-delay': { type: 'number', minimum: 0 },
+  resume: { type: 'boolean', description: 'RFC 5723: ask the hub for a resumption ticket and reconnect with IKE_SESSION_RESUME (full exchange if refused)' },
+  'resume-timeout': { type: 'number', exclusiveMinimum: 0, description: 'seconds without an answer to IKE_SESSION_RESUME before the full exchange (default 10)' },
   tunnel,
   'route-set': { type: 'array', items: { type: 'string' }, description: 'subnets announced to the hub (`route set access-list`)' },
   'route-accept': { type: 'boolean', description: 'install routes the hub pushes (default true)' },
@@ -251,7 +289,8 @@ export const hubProperties: Record<string, object> = {
   },
 };
 
-export function kindConfigSchema(role: 'hub' | 'spoke'): object {
+export function kindConfigSchema(role: 'hub' | 'spoke' | 'client'): object {
+  if (role === 'client') return clientConfigSchema(profileProperties, engineProperties, tunnel);
   return {
     type: 'object',
     properties: { ...profileProperties, ...engineProperties, ...(role === 'hub' ? hubProperties : spokeProperties) },

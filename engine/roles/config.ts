@@ -17,15 +17,21 @@ import type { AuthorizationAttributes, NameMangler } from '../aaa/authorization.
 import type { AaaConfig } from '../daemon/aaa.ts';
 import type { ConnectionConfig } from '../ike/engine.ts';
 import { loadPemCertificates, loadPemPrivateKey } from '../ike/crypto/certs.ts';
+import { createHash } from 'node:crypto';
 import { tsFromCidr } from '../ike/traffic-selectors.ts';
 import { ipFamily } from '../util/ip.ts';
+import { buildClientSetup } from './client-config.ts';
+import { windowsRoleSetup } from '../personas/windows.ts';
+import { anyconnectRoleSetup } from '../personas/anyconnect.ts';
+import type { ClientRoleSetup } from './client-config.ts';
+import { resumeOptions, resumptionPolicy, resumptionSettings } from './resumption-config.ts';
 
 /** What the lab hands a daemon: the node, its kind's role and config, and where things live. */
 export interface DaemonInput {
   lab: string;
   node: string;
   kind: string;
-  role: 'hub' | 'spoke';
+  role: 'hub' | 'spoke' | 'client';
   config: Record<string, unknown>;
   /** Directory of the topology file (relative PKI paths are resolved from it). */
   baseDir: string;
@@ -41,6 +47,13 @@ export interface TunnelSetup {
   mtu: number;
   routeAccept: boolean;
   routes: string[];
+  /**
+   * Route the CHILD SA's narrowed remote selectors into the tunnel (default true). The Windows
+   * persona does not: Windows makes no routes from traffic selectors (ikev2-notes 3a).
+   */
+  routesFromSelectors?: boolean;
+  /** Also route the classful network of the virtual address (what Windows installs). */
+  classfulRoute?: boolean;
 }
 
 export interface TemplateSetup {
@@ -51,7 +64,7 @@ export interface TemplateSetup {
 }
 
 export interface RoleSetup {
-  role: 'hub' | 'spoke';
+  role: 'hub' | 'spoke' | 'client';
   profiles: Ikev2Profile[];
   settings: Partial<IkeEngineSettings>;
   localAddress: string;
@@ -59,6 +72,16 @@ export interface RoleSetup {
   tunnel?: TunnelSetup;
   template?: TemplateSetup;
   aaa?: AaaConfig;
+  /** flexvpn-client: the client blocks, track objects and name resolution (engine/roles/client-config.ts). */
+  client?: ClientRoleSetup;
+  /** A remote-access client kind: our spoke role with this persona (engine/personas/*). */
+  persona?: 'anyconnect' | 'windows';
+  /** What a client does after a suspend (AnyConnect AutoReconnectBehavior, F-RC-03). */
+  resumeBehavior?: 'DisconnectOnSuspend' | 'ReconnectAfterResume';
+  /** A roaming client: follow a change of the node's own address and reconnect (AnyConnect). */
+  followLocalAddress?: boolean;
+  /** What the persona emulates, for `flexlab show NODE status`. */
+  personaFacts?: Record<string, unknown>;
 }
 
 type Cfg = Record<string, unknown>;
@@ -113,7 +136,7 @@ function transformSets(cfg: Cfg): TransformSet[] | undefined {
 }
 
 /** One `crypto ikev2 profile` from a config object (the node's top level or an entry of `profiles`). */
-export function buildProfile(name: string, cfg: Cfg, baseDir: string, extra: { configMode?: ConfigModePolicy } = {}): Ikev2Profile {
+export function buildProfile(name: string, cfg: Cfg, baseDir: string, extra: { configMode?: ConfigModePolicy; anyconnectClient?: import('../ike/config.ts').AnyConnectClientConfig } = {}): Ikev2Profile {
   const pki = cfg.pki as Record<string, unknown> | undefined;
   let credentials: Ikev2Profile['credentials'];
   const trustedCas: X509Certificate[] = [];
@@ -176,7 +199,18 @@ export function buildProfile(name: string, cfg: Cfg, baseDir: string, extra: { c
   const mangler = (m: unknown) => m as NameMangler | undefined;
   const authz = cfg.authorization as Record<string, Record<string, unknown> | boolean> | undefined;
   const kaaa = cfg['keyring-aaa'] as Record<string, unknown> | undefined;
-  if (authLocal === 'eap' && !eap?.password) throw new Error(`profile ${name}: authentication local eap needs eap.password (and eap.identity)`);
+  if (authLocal === 'eap' && !eap?.password && !extra.anyconnectClient) throw new Error(`profile ${name}: authentication local eap needs eap.password (and eap.identity)`);
+  // F-AUTH-14: the IOS validation rules of the EAP and reconnect commands.
+  if ((authRemote.includes('eap') || authRemote.includes('anyconnect-eap')) && !credentials) {
+    throw new Error(`profile ${name}: For remote auth method to be EAP, the local auth method must be certificate-based (set pki.certificate and pki.key)`);
+  }
+  const ac = cfg.anyconnect as Record<string, unknown> | undefined;
+  if (authRemote.includes('anyconnect-eap') && !ac) throw new Error(`profile ${name}: authentication remote anyconnect-eap needs an "anyconnect" block (aaa authentication anyconnect-eap)`);
+  const rc = cfg.reconnect as { timeout?: number; 'dpd-interval'?: number } | boolean | undefined;
+  if (rc && (keyring || authLocal === 'pre-share' || authRemote.includes('pre-share') || kaaa)) {
+    throw new Error(`profile ${name}: Reconnect can not be configured if either Keyring, PSK authentication or PSK authorization enabled in profile.`);
+  }
+  const acProfile = ac?.profile as { name?: string; file: string } | undefined;
   return {
     name,
     matchRemote: cfg['match-identity-remote'] ? (cfg['match-identity-remote'] as unknown[]).map(toMatch) : [{ type: 'any' }],
@@ -204,7 +238,28 @@ export function buildProfile(name: string, cfg: Cfg, baseDir: string, extra: { c
       override: authz.override === true,
     } : undefined,
     accounting: cfg.accounting === true,
+    resumption: resumptionPolicy(cfg.resumption),
+    anyconnectServer: authRemote.includes('anyconnect-eap') && ac ? {
+      certRequest: ac['cert-request'] === true,
+      aaa: (ac.aaa as 'local' | 'radius' | undefined) ?? (ac.users ? 'local' : 'radius'),
+      users: ac.users as Record<string, string> | undefined,
+      vendorType: ac['vendor-type'] as number | undefined,
+      requireVendorId: ac['require-vendor-id'] as boolean | undefined,
+      profiles: acProfile ? [anyconnectProfileManifest(baseDir, acProfile)] : undefined,
+    } : undefined,
+    anyconnectClient: extra.anyconnectClient,
+    reconnect: rc ? { timeout: (typeof rc === 'object' ? rc.timeout : undefined) ?? 1800, dpdInterval: (typeof rc === 'object' ? rc['dpd-interval'] : undefined) ?? 30 } : undefined,
   };
+}
+
+/**
+ * `crypto vpn anyconnect profile NAME FILE` + `anyconnect profile NAME`: what `complete` announces
+ * (vpn-profile-manifest: the URI the client would fetch the XML from, and its SHA-1).
+ */
+function anyconnectProfileManifest(baseDir: string, p: { name?: string; file: string }): { uri: string; serviceType: string; hashType: string; hash: string } {
+  const xml = readPem(baseDir, p.file);
+  const base = (p.name ?? p.file.replace(/^.*\//, '').replace(/\.xml$/i, ''));
+  return { uri: `/CACHE/stc/profiles/${base}.xml`, serviceType: 'user', hashType: 'sha1', hash: createHash('sha1').update(xml).digest('hex').toUpperCase() };
 }
 
 /** `crypto ikev2 authorization policy` objects of the node (the local AAA database). */
@@ -241,7 +296,7 @@ function aaaConfig(cfg: Cfg, localAddress: string): AaaConfig | undefined {
   };
 }
 
-function engineSettings(cfg: Cfg): Partial<IkeEngineSettings> {
+export function engineSettings(cfg: Cfg): Partial<IkeEngineSettings> {
   const s: Partial<IkeEngineSettings> = {};
   const f = cfg.fragmentation as { mtu?: number } | undefined;
   if (f?.mtu) s.fragmentationMtu = f.mtu;
@@ -256,6 +311,8 @@ function engineSettings(cfg: Cfg): Partial<IkeEngineSettings> {
   const policies = authorizationPolicies(cfg);
   if (policies) s.authorizationPolicies = policies;
   if (cfg.pools) s.pools = cfg.pools as Record<string, string>;
+  const resumption = resumptionSettings(cfg.resumption);
+  if (resumption) s.resumption = resumption;
   return s;
 }
 
@@ -270,6 +327,9 @@ export function localAddressOf(input: DaemonInput, family: 4 | 6 = 4): string {
 }
 
 export function buildRoleSetup(input: DaemonInput): RoleSetup {
+  if (input.kind === 'windows-client') return windowsRoleSetup(input);
+  if (input.kind === 'anyconnect-client') return anyconnectRoleSetup(input);
+  if (input.role === 'client') return buildClientSetup(input);
   const cfg = input.config;
   const settings = engineSettings(cfg);
   if (input.role === 'spoke') {
@@ -292,6 +352,7 @@ export function buildRoleSetup(input: DaemonInput): RoleSetup {
         name: (t.interface as string | undefined) ?? 'tunnel0', profile,
         local: { address: localAddress, port: 500 }, remote: { address: peer, port: (cfg['peer-port'] as number | undefined) ?? 500 },
         auto: (cfg.connect ?? 'auto') === 'auto', retryDelay: (cfg['retry-delay'] as number | undefined) ?? 2,
+        ...resumeOptions(cfg),
       },
       tunnel: {
         interface: (t.interface as string | undefined) ?? 'tunnel0', address: negotiated, mtu: (t.mtu as number | undefined) ?? 1400,
@@ -318,6 +379,8 @@ export function buildRoleSetup(input: DaemonInput): RoleSetup {
   const profiles = list?.length
     ? list.map((p, i) => buildProfile((p.name as string) ?? `profile${i + 1}`, { ...base, ...p }, input.baseDir, { configMode }))
     : [buildProfile('default', cfg, input.baseDir, { configMode })];
+  // A profile granting resumption tickets on its own still gets a key that survives restarts.
+  if (!settings.resumption && profiles.some((p) => p.resumption?.enabled)) settings.resumption = { keySource: 'state file' };
   const localAddress = localAddressOf(input);
   return {
     role: 'hub', profiles, settings, localAddress, aaa: aaaConfig(cfg, localAddress),

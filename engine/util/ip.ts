@@ -126,3 +126,17 @@ export function compareIp(a: string, b: string): number {
   const x = ipToBigInt(a), y = ipToBigInt(b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
+
+/**
+ * The classful network of an IPv4 address (RFC 791 classes A/B/C: /8, /16, /24), e.g. the route a
+ * Windows VPN client installs for its virtual address; undefined for class D/E and IPv6.
+ */
+export function classfulPrefix(addr: string): string | undefined {
+  if (ipFamily(addr) !== 4) return undefined;
+  const b = ipToBytes(addr);
+  const first = b[0]!;
+  const prefix = first < 128 ? 8 : first < 192 ? 16 : first < 224 ? 24 : 0;
+  if (!prefix) return undefined;
+  const net = [...b].map((x, i) => (i < prefix / 8 ? x : 0)).join('.');
+  return `${net}/${prefix}`;
+}

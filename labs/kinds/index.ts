@@ -12,11 +12,15 @@ import { flexvpnSpoke } from './flexvpn-spoke.ts';
 import { radius } from './radius.ts';
 import { strongswan } from './strongswan.ts';
 import { freeradius } from './freeradius.ts';
+import { windowsClient } from './windows-client.ts';
+import { anyconnectClient } from './anyconnect-client.ts';
+import { flexvpnClient } from './flexvpn-client.ts';
+import { dns } from './dns.ts';
 
 export type { NodeKind, NodeContext, KindIssue } from './types.ts';
 
 export const kinds: ReadonlyMap<string, NodeKind> = new Map(
-  [host, router, nat, linux, flexvpnHub, flexvpnSpoke, strongswan, radius, freeradius].map((k) => [k.name, k]),
+  [host, router, nat, linux, flexvpnHub, flexvpnSpoke, flexvpnClient, dns, strongswan, radius, freeradius, windowsClient, anyconnectClient].map((k) => [k.name, k]),
 );
 
 export function getKind(name: string): NodeKind {

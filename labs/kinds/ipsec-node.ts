@@ -15,7 +15,7 @@ import { controlRequest } from '../../engine/daemon/control.ts';
 
 const CLI = projectPath('bin', 'flexlab.js');
 
-export function daemonInput(ctx: NodeContext, role: 'hub' | 'spoke'): DaemonInput {
+export function daemonInput(ctx: NodeContext, role: 'hub' | 'spoke' | 'client'): DaemonInput {
   return {
     lab: ctx.lab.name, node: ctx.node.name, kind: ctx.node.kind, role, config: ctx.node.config,
     baseDir: ctx.lab.file ? dirname(ctx.lab.file) : process.cwd(),
@@ -40,11 +40,12 @@ async function waitForControl(path: string, ctx: NodeContext, timeoutMs = 15_000
   throw new Error(`the daemon of ${ctx.node.name} did not answer on ${path} within ${timeoutMs / 1000} s (${last}); see its log in ${ctx.outDir}/logs`);
 }
 
-export function ipsecKind(name: string, role: 'hub' | 'spoke', description: string): NodeKind {
+export function ipsecKind(name: string, role: 'hub' | 'spoke' | 'client', description: string, opts: { configSchema?: object } = {}): NodeKind {
   return {
     name,
     description,
-    configSchema: kindConfigSchema(role),
+    // Persona kinds (anyconnect-client, windows-client) bring their own config schema.
+    configSchema: opts.configSchema ?? kindConfigSchema(role),
     sysctls: () => ({ ...forwardingSysctls }),
     // Hubs first, so spokes find them listening (connect auto retries anyway).
     startOrder: role === 'hub' ? 60 : 70,
@@ -53,7 +54,9 @@ export function ipsecKind(name: string, role: 'hub' | 'spoke', description: stri
         buildRoleSetup({ lab: lab.name, node: node.name, kind: node.kind, role, config: node.config, baseDir: lab.file ? dirname(lab.file) : process.cwd(), stateDir: '', outDir: '', interfaces: node.interfaces.map((i) => ({ name: i.name, addresses: i.addresses })) });
         return [];
       } catch (e) {
-        return [{ path: ['config'], message: (e as Error).message }];
+        // A persona's config error may name the key it is about (WindowsConfigError.path).
+        const at = (e as { path?: unknown }).path;
+        return [{ path: ['config', ...(Array.isArray(at) ? at as string[] : [])], message: (e as Error).message }];
       }
     },
     async start(ctx) {

@@ -22,7 +22,7 @@ export const pki = {
 export interface ProfileOptions {
   name?: string;
   auth?: 'pre-share' | 'rsa' | 'ecdsa';
-  authRemote?: Array<'pre-share' | 'rsa-sig' | 'ecdsa-sig' | 'eap'>;
+  authRemote?: Ikev2Profile['authRemote'];
   psk?: string;
   pskLocal?: string;
   pskRemote?: string;
@@ -41,6 +41,8 @@ export interface ProfileOptions {
   vendorIds?: Buffer[];
   eapClient?: Ikev2Profile['eapClient'];
   eapServer?: Ikev2Profile['eapServer'];
+  anyconnectClient?: Ikev2Profile['anyconnectClient'];
+  anyconnectServer?: Ikev2Profile['anyconnectServer'];
   aaaKeyring?: Ikev2Profile['aaaKeyring'];
   authorization?: Ikev2Profile['authorization'];
   accounting?: boolean;
@@ -73,6 +75,8 @@ export function profile(o: ProfileOptions = {}): Ikev2Profile {
     vendorIds: o.vendorIds,
     eapClient: o.eapClient,
     eapServer: o.eapServer,
+    anyconnectClient: o.anyconnectClient,
+    anyconnectServer: o.anyconnectServer,
     aaaKeyring: o.aaaKeyring,
     authorization: o.authorization,
     accounting: o.accounting,

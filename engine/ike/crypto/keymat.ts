@@ -31,10 +31,19 @@ export interface IkeSaKeyParams {
   /** IKE SA rekey (RFC 7296 2.18): SK_d of the SA being rekeyed and the PRF negotiated for it. */
   oldSkD?: Buffer;
   oldPrf?: number;
+  /**
+   * IKE_SESSION_RESUME (RFC 5723 5.1): SK_d of the IKE SA the ticket was issued for. SKEYSEED is then
+   * prf(SK_d (old), "Resumption" | Ni | Nr) with the ticket's PRF; there is no g^ir.
+   */
+  resumeSkD?: Buffer;
 }
 
+/** The label of the resumption SKEYSEED, ASCII without a terminating NUL (RFC 5723 5.1). */
+export const RESUMPTION_LABEL = Buffer.from('Resumption', 'ascii');
+
 /**
- * SKEYSEED = prf(Ni | Nr, g^ir), or for a rekeyed IKE SA prf_old(SK_d_old, g^ir_new | Ni | Nr);
+ * SKEYSEED = prf(Ni | Nr, g^ir), or for a rekeyed IKE SA prf_old(SK_d_old, g^ir_new | Ni | Nr), or for
+ * a resumed one prf(SK_d_old, "Resumption" | Ni | Nr);
  * {SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr} = prf+(SKEYSEED, Ni | Nr | SPIi | SPIr),
  * where prf+ uses the PRF negotiated for the new SA. The nonces and SPIs are the new ones.
  */
@@ -43,7 +52,9 @@ export function deriveIkeSaKeys(p: IkeSaKeyParams): IkeSaKeys {
   const integ = resolveInteg(encr, p.integ);
   const nonces = Buffer.concat([p.nonceI, p.nonceR]);
   let skeyseed: Buffer;
-  if (p.oldSkD !== undefined) {
+  if (p.resumeSkD !== undefined) {
+    skeyseed = prf(p.prf, p.resumeSkD, Buffer.concat([RESUMPTION_LABEL, nonces]));
+  } else if (p.oldSkD !== undefined) {
     skeyseed = prf(p.oldPrf ?? p.prf, p.oldSkD, Buffer.concat([p.sharedSecret, nonces]));
   } else {
     skeyseed = prf(p.prf, nonces, p.sharedSecret);

@@ -21,6 +21,10 @@ export class ChildSa {
   rekeyAt?: number;
   expireAt?: number;
   installedAt: number;
+  /** The peer answered our rekey of this SA with an error it did not explain (a Windows client behind a NAT). */
+  peerRefusedRekey = false;
+  /** Soft volume lifetime in bytes (IpsecProfile.rekeyAfterBytes), below the kilobyte lifetime's 90 %. */
+  rekeyAfterBytes?: number;
 
   constructor(
     readonly id: number,
@@ -53,7 +57,7 @@ export class ChildSa {
       childId: this.id, ikeSaId: this.ikeSaId, name: this.name, spiIn: this.spiIn, spiOut: this.spiOut,
       suite: this.suite, keysIn: this.keysIn, keysOut: this.keysOut, mode: this.mode, local, remote,
       localTs: this.localTs, remoteTs: this.remoteTs,
-      softBytes: hard ? Math.floor(hard * 0.9) : undefined, hardBytes: hard || undefined,
+      softBytes: softBytes(hard, this.rekeyAfterBytes), hardBytes: hard || undefined,
       replayWindow: this.replayWindow, replaces, initiator: this.initiator, deferOutbound,
     };
   }
@@ -62,6 +66,13 @@ export class ChildSa {
   lowestNonce(): Buffer {
     return Buffer.compare(this.nonceI, this.nonceR) <= 0 ? this.nonceI : this.nonceR;
   }
+}
+
+/** The byte count that triggers a rekey: 90 % of the hard limit, or the persona's own volume if lower. */
+function softBytes(hard: number, rekeyAfter: number | undefined): number | undefined {
+  const fromHard = hard ? Math.floor(hard * 0.9) : undefined;
+  if (!rekeyAfter) return fromHard;
+  return fromHard === undefined ? rekeyAfter : Math.min(fromHard, rekeyAfter);
 }
 
 export function spiHex(spi: number): string {

@@ -22,6 +22,8 @@ export interface EngineCore {
   readonly timers: Timers;
   readonly profiles: Ikev2Profile[];
   readonly pools: AddressPools;
+  /** RFC 5723 session resumption: ticket key, tickets granted and received (engine/ike/resumption/). */
+  readonly resumption: import('../resumption/service.ts').ResumptionService;
   act(a: Action): void;
   emit(type: IkeEventType, text: string, fields?: Partial<Omit<IkeEvent, 'type' | 'text' | 'time'>>): void;
   counter(name: string, n?: number): void;
@@ -54,6 +56,14 @@ export interface EngineCore {
   adoptRekeyedIkeSa(oldSa: IkeSa, newSa: IkeSa, now: number): void;
   /** Other IKE SAs with the same remote identity (INITIAL_CONTACT handling). */
   ikeSasByRemoteId(sa: IkeSa): IkeSa[];
+  /** Hub: grants (or re-grants) auto-reconnect to an authenticated session (F-RC-01). */
+  reconnectGrant(sa: IkeSa, now: number): import('../reconnect.ts').ReconnectGrant | undefined;
+  /** Client: the headend granted auto-reconnect; keep the grant with the connection. */
+  reconnectGranted(sa: IkeSa, grant: NonNullable<import('./ike-sa.ts').ConfigReceived['reconnect']>, now: number): void;
+  /** Hub: a reconnecting client authenticated: its session leaves the inactive list. */
+  reconnectResumed(s: import('../reconnect.ts').ReconnectSession, sa: IkeSa, now: number): void;
+  /** Hub: the preserved session of a reconnecting client (PSK with the session token), if any. */
+  readonly reconnectSessions: import('../reconnect.ts').ReconnectSessions;
   /** Asks the AAA layer (RADIUS) something; the exchange defers until `IkeEngine.aaaResult`. */
   requestAaa(sa: IkeSa, req: DistributiveOmit<AaaRequest, 'requestId' | 'ikeSaId' | 'context'>): number;
   /** The peer has `timeout` seconds to answer our EAP request (`authentication remote eap timeout`). */

@@ -23,10 +23,19 @@ import { encrAlgorithm, integAlgorithm } from '../../crypto/algorithms.ts';
 import { tsToText } from '../traffic-selectors.ts';
 import { mkNotify } from '../payload-util.ts';
 import { identityToString } from '../identity.ts';
+import { resumptionView } from '../resumption/view.ts';
 
 export type IkeSaState = 'CONNECTING' | 'AUTHENTICATING' | 'ESTABLISHED' | 'REKEYING' | 'DELETING' | 'DELETED';
 
 export const NON_ESP_MARKER = Buffer.alloc(4);
+
+/**
+ * IKE_SA_INIT, or IKE_SESSION_RESUME in its place (RFC 5723): message ID 0, SPIr zero in the
+ * request, never encrypted, and the message the IKE_AUTH payload signs (RFC 7296 2.15).
+ */
+export function isFirstExchange(e: ExchangeType): boolean {
+  return e === ExchangeType.IKE_SA_INIT || e === ExchangeType.IKE_SESSION_RESUME;
+}
 
 interface PendingExchange {
   type: ExchangeType;
@@ -63,6 +72,8 @@ export interface ConfigReceived {
   splitDns: string[];
   banner?: string;
   backupGateways?: string[];
+  /** Cisco auto-reconnect attributes (F-CFG-10), when the headend granted reconnect. */
+  reconnect?: { sessionId?: string; sessionToken?: string; dpdInterval?: number; cleanupInterval?: number };
   other: Array<{ type: number; value: string }>;
 }
 
@@ -102,6 +113,25 @@ export class IkeSa {
   authLocalMethod?: string;
   authRemoteMethod?: string;
   authenticated = false;
+  /** AnyConnect-EAP client: what the headend's `complete` carried and the config-auth sequence. */
+  anyconnect?: AnyConnectSessionInfo;
+  /** Cisco auto-reconnect: the session this SA carries (hub) or came back with (both sides). */
+  reconnectSessionId?: string;
+  /** This SA is a reconnection (PSK with the session token): show flag R (F-RC-01). */
+  reconnected = false;
+  /** Hub: the preserved session a reconnect restores (authorization, address). */
+  reconnectRestore?: import('../reconnect.ts').ReconnectSession;
+  /** Smart DPD (F-RC-02) or the client's DPD at the headend's dpd-interval, when none is configured. */
+  smartDpd?: import('../config.ts').DpdConfig;
+  /** Superseded by a reconnection of the same session (the hub drops it quietly). */
+  supersededByReconnect = false;
+
+  /** The DPD in force: the profile's, else smart DPD. */
+  get dpdConfig(): import('../config.ts').DpdConfig | undefined {
+    return this.profile?.dpd ?? this.smartDpd;
+  }
+  /** RFC 5723 session resumption: a ticket asked for, granted or received; resumed from a ticket. */
+  resumption?: import('../resumption/service.ts').SaResumption;
   /** NAT detection (RFC 7296 2.23): natLocal = we are behind a NAT; natRemote = the peer is. */
   natLocal = false;
   natRemote = false;
@@ -226,7 +256,7 @@ export class IkeSa {
     while (this.queue.length) {
       if (this.state === 'DELETED') return;
       const next = this.queue[0]!;
-      const initial = next.type === ExchangeType.IKE_SA_INIT || next.type === ExchangeType.IKE_AUTH;
+      const initial = isFirstExchange(next.type) || next.type === ExchangeType.IKE_AUTH;
       // The initial exchanges run strictly one at a time; later ones fill the window.
       if (initial && this.outstanding.size) return;
       if (!initial && (!this.isEstablished && this.state !== 'DELETING' || this.outstanding.size >= this.peerWindow)) return;
@@ -240,15 +270,22 @@ export class IkeSa {
   private sendRequest(p: PendingExchange, now: number): void {
     // IKE_SA_INIT is always message 0 (also when repeated with a cookie); the initiator's next
     // request is 1, the responder's first request 0 (RFC 7296 2.2).
-    if (p.type === ExchangeType.IKE_SA_INIT) this.nextRequestId = 1;
-    const messageId = p.type === ExchangeType.IKE_SA_INIT ? 0 : this.nextRequestId++;
+    if (isFirstExchange(p.type)) this.nextRequestId = 1;
+    const messageId = isFirstExchange(p.type) ? 0 : this.nextRequestId++;
     const x = this.context(p.type, messageId, now, [], undefined);
     for (const t of p.tasks) t.buildRequest?.(x);
+    // A task may find before sending that the exchange cannot go on (a client persona without a
+    // usable certificate): nothing is sent and the SA fails.
+    const abort = x.shared.abortExchange as Extract<TaskResult, { status: 'failed' }> | undefined;
+    if (abort) {
+      this.failed(abort, now, p.type);
+      return;
+    }
     const req: OutstandingRequest = {
       ...p, messageId, datagrams: [], payloads: x.out, sentAt: now, retransmits: 0, shared: x.shared,
     };
     req.datagrams = this.protect(p.type, messageId, false, x.out);
-    if (p.type === ExchangeType.IKE_SA_INIT) this.initRequest = req.datagrams[0];
+    if (isFirstExchange(p.type)) this.initRequest = req.datagrams[0];
     this.outstanding.set(messageId, req);
     this.stats.requestsSent++;
     this.logMessage('out', p.type, false, messageId, x.out, req.datagrams);
@@ -259,8 +296,9 @@ export class IkeSa {
   private armRetransmit(req: OutstandingRequest, now: number): void {
     const s = this.core.settings;
     let delay: number;
-    if (req.dpd && this.profile?.dpd) {
-      delay = (this.profile.dpd.retryInterval ?? this.profile.dpd.interval) * 1000;
+    const dpd = this.dpdConfig;
+    if (req.dpd && dpd) {
+      delay = (dpd.retryInterval ?? dpd.interval) * 1000;
     } else {
       delay = s.retransmitTimeout * 1000 * Math.pow(s.retransmitBase, req.retransmits);
     }
@@ -272,7 +310,8 @@ export class IkeSa {
     if (!req) return;
     // A liveness check is retransmitted every retry interval and the peer is dead `retries`
     // intervals after the first check; other requests use the exponential backoff.
-    const giveUp = req.dpd && this.profile?.dpd ? req.retransmits >= this.profile.dpd.retries - 1 : req.retransmits >= this.core.settings.retransmitTries;
+    const dpd = this.dpdConfig;
+    const giveUp = req.dpd && dpd ? req.retransmits >= dpd.retries - 1 : req.retransmits >= this.core.settings.retransmitTries;
     if (giveUp) {
       const what = req.dpd ? 'dpd-timeout' : 'timeout';
       const since = ((now - req.sentAt) / 1000).toFixed(1);
@@ -315,7 +354,7 @@ export class IkeSa {
     this.outstanding.delete(header.messageId);
     this.core.timers.cancel(`${this.timerPrefix}rt${header.messageId}`);
     this.stats.responsesReceived++;
-    if (header.exchangeType === ExchangeType.IKE_SA_INIT) this.initResponse = raw;
+    if (isFirstExchange(header.exchangeType)) this.initResponse = raw;
     this.noteRemote(from, to, now, true);
     this.logMessage('in', header.exchangeType, true, header.messageId, payloads, [raw]);
 
@@ -330,7 +369,7 @@ export class IkeSa {
       else if (r.status === 'restart') restart = true;
       else if (r.status === 'failed') {
         if (r.fatal) {
-          this.failed(r, now);
+          this.failed(r, now, req.type);
           return;
         }
       }
@@ -370,7 +409,7 @@ export class IkeSa {
     if (!payloads) return;
     this.lastInbound = now;
     this.stats.requestsReceived++;
-    if (header.exchangeType === ExchangeType.IKE_SA_INIT) this.initRequest = raw;
+    if (isFirstExchange(header.exchangeType)) this.initRequest = raw;
     this.noteRemote(from, to, now, false);
     this.logMessage('in', header.exchangeType, false, mid, payloads, [raw]);
     this.markProcessed(mid);
@@ -434,7 +473,7 @@ export class IkeSa {
 
   private sendResponse(exchange: ExchangeType, mid: number, payloads: Payload[], now: number): void {
     const datagrams = this.protect(exchange, mid, true, payloads);
-    if (exchange === ExchangeType.IKE_SA_INIT) this.initResponse = datagrams[0];
+    if (isFirstExchange(exchange)) this.initResponse = datagrams[0];
     this.responseCache.set(mid, datagrams);
     // Keep responses for the last `window` request IDs only (RFC 7296 2.3).
     for (const k of this.responseCache.keys()) if (k < mid - this.core.settings.window + 1) this.responseCache.delete(k);
@@ -479,7 +518,7 @@ export class IkeSa {
 
   private header(exchange: ExchangeType, mid: number, response: boolean, next: number): IkeHeader {
     return {
-      spiI: this.spiI, spiR: exchange === ExchangeType.IKE_SA_INIT && !response && this.initiator ? Buffer.alloc(8) : this.spiR,
+      spiI: this.spiI, spiR: isFirstExchange(exchange) && !response && this.initiator ? Buffer.alloc(8) : this.spiR,
       nextPayload: next, majorVersion: 2, minorVersion: 0, exchangeType: exchange,
       initiator: this.initiator, response, version: false, messageId: mid, length: 0,
     };
@@ -487,7 +526,7 @@ export class IkeSa {
 
   /** Encodes (and for everything after IKE_SA_INIT encrypts, maybe fragments) one message. */
   protect(exchange: ExchangeType, mid: number, response: boolean, payloads: Payload[]): Buffer[] {
-    if (exchange === ExchangeType.IKE_SA_INIT || !this.keys || !this.suite) {
+    if (isFirstExchange(exchange) || !this.keys || !this.suite) {
       return [encodeMessage({ header: this.header(exchange, mid, response, 0), payloads })];
     }
     const suite = { encr: this.suite.encr, encrKeyBits: this.suite.encrKeyBits, integ: this.suite.integ };
@@ -521,7 +560,7 @@ export class IkeSa {
   private unprotect(header: IkeHeader, raw: Buffer, now: number): Payload[] | undefined {
     try {
       if (header.nextPayload !== PayloadType.SK && header.nextPayload !== PayloadType.SKF) {
-        if (header.exchangeType !== ExchangeType.IKE_SA_INIT && this.keys) {
+        if (!isFirstExchange(header.exchangeType) && this.keys) {
           // After IKE_SA_INIT everything must be protected (RFC 7296 3.14); only an unprotected
           // error notify may be looked at, never acted on.
           this.core.counter('drop.unprotected');
@@ -583,7 +622,7 @@ export class IkeSa {
   }
 
   private logMessage(dir: 'in' | 'out', exchange: ExchangeType, response: boolean, mid: number, payloads: Payload[], datagrams: Buffer[]): void {
-    const encrypted = exchange !== ExchangeType.IKE_SA_INIT && !!this.keys;
+    const encrypted = !isFirstExchange(exchange) && !!this.keys;
     const list = payloadList(payloads);
     const bytes = datagrams.reduce((n, d) => n + d.length, 0);
     const name = enumName(ExchangeType, exchange);
@@ -604,10 +643,14 @@ export class IkeSa {
   // -------------------------------------------------------------------------------------------
   // Failure and teardown
 
-  private failed(r: Extract<TaskResult, { status: 'failed' }>, now: number): void {
+  private failed(r: Extract<TaskResult, { status: 'failed' }>, now: number, exchange?: ExchangeType): void {
     const notify = r.notify ? enumName(NotifyType, r.notify) : undefined;
-    this.emit(r.notify === NotifyType.AUTHENTICATION_FAILED ? 'auth-failed' : 'ike-failed', r.reason, { notify });
-    this.destroy(r.reason, now);
+    // A client persona reports the failure the way that client does (Windows: a Win32 error number).
+    const ce = r.clientError ?? this.profile?.clientErrorOf?.({ notify: r.notify, reason: r.reason, exchange: exchange !== undefined ? enumName(ExchangeType, exchange) : '' });
+    const text = ce ? `${r.reason} (${ce.system} error ${ce.code} ${ce.name})` : r.reason;
+    this.emit(r.notify === NotifyType.AUTHENTICATION_FAILED ? 'auth-failed' : 'ike-failed', text,
+      { notify, ...(ce ? { clientError: ce.code, clientErrorName: ce.name, clientErrorSystem: ce.system } : {}) });
+    this.destroy(text, now);
   }
 
   /** Removes the SA and its children locally, without any exchange (peer dead, fatal error). */
@@ -717,6 +760,7 @@ export class IkeSa {
       remoteId: this.remoteId ? identityToString(this.remoteId) : undefined,
       remoteIdType: this.remoteId?.type,
       remoteEapId: this.remoteEapId,
+      ...(this.anyconnect ? { anyconnect: this.anyconnect } : {}),
       lifetime: this.profile?.lifetime ?? 86400,
       activeTime: Math.floor((now - (this.establishedAt ?? this.createdAt)) / 1000),
       createdAt: this.createdAt, establishedAt: this.establishedAt,
@@ -724,7 +768,9 @@ export class IkeSa {
       localNextMsgId: this.nextRequestId, remoteNextMsgId: this.expectedRequestId,
       localReqQueued: this.outstanding.size + this.queue.length, remoteReqQueued: this.deferred ? 1 : 0,
       localWindow: this.core.settings.window, remoteWindow: this.peerWindow,
-      dpd: this.profile?.dpd ? { interval: this.profile.dpd.interval, retries: this.profile.dpd.retries, mode: this.profile.dpd.mode } : undefined,
+      dpd: this.dpdConfig ? { interval: this.dpdConfig.interval, retries: this.dpdConfig.retries, mode: this.dpdConfig.mode, ...(this.profile?.dpd ? {} : { smart: true }) } : undefined,
+      ...(this.reconnectSessionId ? { reconnect: { sessionId: this.reconnectSessionId, reconnected: this.reconnected } } : {}),
+      ...(this.resumption?.resumed || this.resumption?.ticket ? { resumption: resumptionView(this.resumption) } : {}),
       fragmentation: { configured: !!this.core.settings.fragmentationMtu, mtu: this.core.settings.fragmentationMtu, peerSupports: this.peerFragmentation },
       nat: { local: this.natLocal, remote: this.natRemote, faked: this.natFaked, encapsulated: this.encapsulated },
       assignedAddress: this.configAssigned?.address4, assignedAddress6: this.configAssigned?.address6,
@@ -774,6 +820,7 @@ export interface IkeSaView {
   remoteId?: string;
   remoteIdType?: string;
   remoteEapId?: string;
+  anyconnect?: AnyConnectSessionInfo;
   lifetime: number;
   activeTime: number;
   createdAt: number;
@@ -786,7 +833,10 @@ export interface IkeSaView {
   remoteReqQueued: number;
   localWindow: number;
   remoteWindow: number;
-  dpd?: { interval: number; retries: number; mode: string };
+  dpd?: { interval: number; retries: number; mode: string; smart?: boolean };
+  reconnect?: { sessionId: string; reconnected: boolean };
+  /** RFC 5723: resumed from a ticket, and the ticket granted or received on this SA. */
+  resumption?: import('../resumption/view.ts').ResumptionView;
   fragmentation: { configured: boolean; mtu?: number; peerSupports: boolean };
   nat: { local: boolean; remote: boolean; faked: boolean; encapsulated: boolean };
   assignedAddress?: string;
@@ -820,4 +870,13 @@ export interface ChildSaView {
   rekeyInSeconds?: number;
   installedAt: number;
   initiator: boolean;
+}
+
+export interface AnyConnectSessionInfo {
+  sessionId?: string;
+  sessionToken?: string;
+  /** vpn-profile-manifest entries of `complete` (profile delivery, F-AC-01). */
+  profiles: Array<{ uri: string; serviceType: string; hashType: string; hash: string }>;
+  /** config-auth documents in order, "<hello", ">init", "<auth-request+cert", ... */
+  transcript: string[];
 }

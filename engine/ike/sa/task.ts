@@ -4,6 +4,7 @@
 // buildResponse. New features (EAP methods, redirect, MOBIKE, resumption) are new tasks.
 
 import type { ExchangeType } from '../constants.ts';
+import type { ClientError } from '../config.ts';
 import type { IkeHeader, Payload } from '../message.ts';
 import type { EngineCore } from './context.ts';
 import type { IkeSa } from './ike-sa.ts';
@@ -16,13 +17,14 @@ export type TaskResult =
   | { status: 'restart' }
   /** Responder: wait for an external answer (AAA) before building the response. */
   | { status: 'defer' }
-  | { status: 'failed'; reason: string; notify?: number; notifyData?: Buffer; fatal: boolean };
+  /** `clientError`: the persona's own error for this failure (engine/ike/config.ts ClientError). */
+  | { status: 'failed'; reason: string; notify?: number; notifyData?: Buffer; fatal: boolean; clientError?: ClientError };
 
 export const DONE: TaskResult = { status: 'done' };
 export const AGAIN: TaskResult = { status: 'again' };
 
-export function failed(reason: string, fatal: boolean, notify?: number, notifyData?: Buffer): TaskResult {
-  return { status: 'failed', reason, fatal, notify, notifyData };
+export function failed(reason: string, fatal: boolean, notify?: number, notifyData?: Buffer, clientError?: ClientError): TaskResult {
+  return { status: 'failed', reason, fatal, notify, notifyData, ...(clientError ? { clientError } : {}) };
 }
 
 export interface ExchangeContext {

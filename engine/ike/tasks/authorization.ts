@@ -21,8 +21,11 @@ export function configModeAttributes(c: ConfigModePolicy | undefined): Authoriza
   };
 }
 
+/** Keys (AAA pre-shared keys) stay out of logs, as in the SA view. */
+const shown = (k: string, v: unknown) => (/password/i.test(k) ? '*****' : v);
+
 function describe(a: SourcedAttributes): string {
-  return Object.entries(a).map(([k, v]) => `${k}=${JSON.stringify(v!.value)} (${v!.source})`).join(', ') || 'nothing';
+  return Object.entries(a).map(([k, v]) => `${k}=${JSON.stringify(shown(k, v!.value))} (${v!.source})`).join(', ') || 'nothing';
 }
 
 export class AuthorizationTask implements Task {
@@ -37,6 +40,13 @@ export class AuthorizationTask implements Task {
     if (!sa.authenticated) return AGAIN;
     const profile = sa.profile!;
     const cfg = profile.authorization;
+    if (sa.reconnectRestore) {
+      // Auto-reconnect (F-RC-01): the preserved authorization, no AAA round trip.
+      sa.authorization = sa.reconnectRestore.authorization ?? sourced(configModeAttributes(profile.configMode), `local policy of profile ${profile.name}`);
+      sa.aaaUserName ??= sa.remoteEapId ?? sa.remoteId?.value;
+      sa.emit('info', `authorization of ${sa.aaaUserName} restored from reconnect session ${sa.reconnectRestore.sessionId} (no AAA request)`, { reconnect: sa.reconnectRestore.sessionId });
+      return DONE;
+    }
     const result = x.shared.aaaResult as AaaResult | undefined;
     if (result) delete x.shared.aaaResult;
     if (this.waiting) {
@@ -50,7 +60,10 @@ export class AuthorizationTask implements Task {
         this.group = sourced(configModeAttributes(profile.configMode), `local policy of profile ${profile.name}`);
         this.step = 'user';
       } else if (cfg.group.source === 'local') {
-        this.group = this.localPolicy(x, profile, cfg.group.policy ?? 'default', 'group');
+        // The policy is named in the command, or derived from the peer identity by the name
+        // mangler (`aaa authorization group psk list default name-mangler N`, S2:778-786).
+        const name = cfg.group.policy ?? (cfg.group.nameMangler ? mangleName(sa.remoteId!, cfg.group.nameMangler) : 'default');
+        this.group = this.localPolicy(x, profile, name, 'group');
         this.step = 'user';
       } else {
         return this.ask(x, 'group', mangleName(sa.remoteId!, cfg.group.nameMangler));
@@ -69,7 +82,7 @@ export class AuthorizationTask implements Task {
     }
     sa.authorization = mergeAuthorization({ group: this.group, user: this.user }, cfg?.override);
     sa.aaaUserName ??= sa.remoteEapId ?? sa.remoteId?.value;
-    sa.emit('info', `authorization of ${sa.aaaUserName}: ${describe(sa.authorization)}`, { attributes: values(sa.authorization), sources: Object.fromEntries(Object.entries(sa.authorization).map(([k, v]) => [k, v!.source])) });
+    sa.emit('info', `authorization of ${sa.aaaUserName}: ${describe(sa.authorization)}`, { attributes: Object.fromEntries(Object.entries(values(sa.authorization)).map(([k, v]) => [k, shown(k, v)])), sources: Object.fromEntries(Object.entries(sa.authorization).map(([k, v]) => [k, v!.source])) });
     return DONE;
   }
 

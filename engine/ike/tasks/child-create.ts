@@ -24,6 +24,21 @@ const CHILD_ERRORS = new Set<number>([
   NotifyType.CHILD_SA_NOT_FOUND, NotifyType.INVALID_KE_PAYLOAD,
 ]);
 
+/** MS_NOTIFY_STATUS carries a 32-bit Win32 error in network byte order (strongSwan message.c). */
+function win32Error(type: number, data: Buffer): number | undefined {
+  return type === NotifyType.MS_NOTIFY_STATUS && data.length === 4 ? data.readUInt32BE(0) : undefined;
+}
+
+function notifyText(type: number, data: Buffer): string {
+  const w = win32Error(type, data);
+  return `${enumName(NotifyType, type)}${w !== undefined ? ` (Win32 error ${w})` : ''}`;
+}
+
+function notifyData(type: number, data: Buffer): Record<string, unknown> {
+  const w = win32Error(type, data);
+  return { notify: enumName(NotifyType, type), ...(w !== undefined ? { win32Error: w } : {}) };
+}
+
 export interface ChildRequestOptions {
   /** First CHILD SA, carried in IKE_AUTH (no nonce, no KE). */
   initial: boolean;
@@ -51,10 +66,12 @@ function makeChild(sa: IkeSa, x: ExchangeContext, o: {
   const out = o.weInitiated ? keys.initiatorToResponder : keys.responderToInitiator;
   const inn = o.weInitiated ? keys.responderToInitiator : keys.initiatorToResponder;
   const ipsec = sa.profile!.ipsec;
-  return new ChildSa(
+  const child = new ChildSa(
     x.core.nextChildId(), sa.id, o.name, o.spiIn, o.spiOut, o.suite, inn, out, o.localTs, o.remoteTs, 'tunnel',
     o.weInitiated, o.nonceI, o.nonceR, ipsec.lifetimeSeconds, ipsec.lifetimeKilobytes, ipsec.replayWindow, x.now,
   );
+  child.rekeyAfterBytes = ipsec.rekeyAfterBytes;
+  return child;
 }
 
 export class ChildCreateTask implements Task {
@@ -108,7 +125,7 @@ export class ChildCreateTask implements Task {
     this.remoteTs = old ? old.remoteTs : defaultTs(this.opts.remoteTs ?? profile.remoteTs);
     // Asking for an inner address: propose any, the responder narrows to it (RFC 7296 2.9).
     x.out.push({ type: PayloadType.TSi, selectors: this.localTs }, { type: PayloadType.TSr, selectors: this.remoteTs });
-    x.out.push(mkNotify(NotifyType.ESP_TFC_PADDING_NOT_SUPPORTED), mkNotify(NotifyType.NON_FIRST_FRAGMENTS_ALSO));
+    if (profile.childStatusNotifies !== false) x.out.push(mkNotify(NotifyType.ESP_TFC_PADDING_NOT_SUPPORTED), mkNotify(NotifyType.NON_FIRST_FRAGMENTS_ALSO));
   }
 
   processResponse(x: ExchangeContext): TaskResult {
@@ -118,6 +135,18 @@ export class ChildCreateTask implements Task {
     if (x.exchange === ExchangeType.IKE_AUTH && !sa.authenticated) {
       // EAP rounds: the CHILD SA answer comes with the last IKE_AUTH response.
       return err ? DONE : AGAIN;
+    }
+    if (err && old && !CHILD_ERRORS.has(err.notifyType)) {
+      // A rekey refused with an error we do not know (a Windows client behind a NAT answers
+      // MS_NOTIFY_STATUS 12345 with Win32 error 13863): the old SA stays in use, no retry. The
+      // peer may rekey it itself; at its hard lifetime it is deleted (and such a client then
+      // creates a new one). strongSwan deletes it at once in the same case (ha_cache.c).
+      if (old.state === 'REKEYING') old.state = 'INSTALLED';
+      old.peerRefusedRekey = true;
+      x.core.counter(`child-rekey-refused-by-peer.${enumName(NotifyType, err.notifyType)}`);
+      sa.emit('child-rekey-refused', `peer refused the rekey of CHILD SA {${old.id}}: ${notifyText(err.notifyType, err.data)}; keeping it (the peer may rekey it; deleted at its hard lifetime)`,
+        { child: old.id, byPeer: true, ...notifyData(err.notifyType, err.data) }, old.id);
+      return failed(`CHILD SA rekey refused: ${enumName(NotifyType, err.notifyType)}`, false, err.notifyType);
     }
     if (!saPayload(x.received) && !err && x.exchange === ExchangeType.IKE_AUTH) {
       sa.emit('child-failed', `responder created no CHILD SA for ${this.opts.name ?? sa.name} (childless IKE SA)`);
@@ -257,6 +286,16 @@ export class ChildCreateTask implements Task {
         sa.emit('collision', `peer rekeys CHILD SA {${old.id}} that we are deleting: TEMPORARY_FAILURE`, { kind: 'rekey-vs-delete', child: old.id });
         return DONE;
       }
+      const refuse = x.core.settings.refuseChildRekeyBehindNat;
+      if (refuse && sa.natLocal) {
+        // A client persona behind a NAT that does not take CHILD rekeys from its peer (Windows:
+        // MS_NOTIFY_STATUS with Win32 error 13863, ikev2-notes 3a). It rekeys itself instead.
+        this.responseError = { notify: refuse.notify, data: refuse.data };
+        x.core.counter('child-rekey-refused');
+        sa.emit('child-rekey-refused', `refusing the peer's rekey of CHILD SA {${old.id}} (we are behind a NAT): ${notifyText(refuse.notify, refuse.data)}`,
+          { child: old.id, ...notifyData(refuse.notify, refuse.data) }, old.id);
+        return DONE;
+      }
     }
     const ipsec = profile.ipsec;
     const theirKe = ke(received);
@@ -346,7 +385,7 @@ export class ChildCreateTask implements Task {
     if (r.nonce) x.out.push({ type: PayloadType.NONCE, data: r.nonce });
     if (r.kex) x.out.push({ type: PayloadType.KE, group: r.kex.group, data: r.kex.publicValue });
     x.out.push({ type: PayloadType.TSi, selectors: r.tsi }, { type: PayloadType.TSr, selectors: r.tsr });
-    x.out.push(mkNotify(NotifyType.ESP_TFC_PADDING_NOT_SUPPORTED), mkNotify(NotifyType.NON_FIRST_FRAGMENTS_ALSO));
+    if (sa.profile?.childStatusNotifies !== false) x.out.push(mkNotify(NotifyType.ESP_TFC_PADDING_NOT_SUPPORTED), mkNotify(NotifyType.NON_FIRST_FRAGMENTS_ALSO));
     const old = x.shared.rekeyed as ChildSa | undefined;
     // Responder of a rekey: inbound now, outbound once the initiator deleted the old SA.
     afterResponse(x, () => sa.addChild(r.child, x.now, old, !!old));

@@ -22,6 +22,11 @@ import type { IkeSa } from '../sa/ike-sa.ts';
 import type { AaaResult } from '../actions.ts';
 import { EapPeer, EapServer, EapCode, EapType, decodeEap, encodeEap, failurePacket, identityRequest, identityResponse, successPacket } from '../../eap/index.ts';
 import { fromRadius, mangleName } from '../../aaa/authorization.ts';
+import { AnyConnectPeer, AnyConnectServer, buildCertsOnlyPkcs7 } from '../../eap/anyconnect/index.ts';
+import type { AnyConnectServerStep } from '../../eap/anyconnect/index.ts';
+import { CISCO_VENDOR_IDS } from '../vendor-ids.ts';
+import { classicMethodFor, signAuth, verifyAuth, verifyPskAuth } from '../crypto/auth.ts';
+import { certificateChainVerify } from '../crypto/certs.ts';
 import { timingSafeEqual } from 'node:crypto';
 
 /** Our IDi/IDr payload: the configured identity, else the local IP address (IOS default). */
@@ -35,7 +40,7 @@ export function localIdPayload(sa: IkeSa, type: PayloadType.IDi | PayloadType.ID
 function certReqPayload(profile: Ikev2Profile | undefined): Payload[] {
   if (!profile || !profile.trustedCas.length) return [];
   if (!profile.authRemote.some((m) => m === 'rsa-sig' || m === 'ecdsa-sig')) return [];
-  return [{ type: PayloadType.CERTREQ, encoding: CertEncoding.X509_SIGNATURE, data: Buffer.concat(profile.trustedCas.map(certReqHash)) }];
+  return [{ type: PayloadType.CERTREQ, encoding: CertEncoding.X509_SIGNATURE, data: Buffer.concat([...profile.trustedCas.map(certReqHash), ...profile.certReqExtraHashes ?? []]) }];
 }
 
 /** Which of the allowed remote methods an AUTH payload (and the peer's certificate) stands for. */
@@ -65,6 +70,33 @@ function eapAuthValid(sa: IkeSa, fromInitiator: boolean, id: { idType: number; d
   return want.length === got.data.length && timingSafeEqual(want, got.data);
 }
 
+/**
+ * The octets the AnyConnect SIGN TLV signs: the initiator's signed octets computed with the
+ * private identity type 201 and "*$AnyConnectClient$*" (strongSwan PR #577, EAP_ANY_OCTET_ID),
+ * whatever IDi the client sent.
+ */
+function anyConnectSignOctets(sa: IkeSa): Buffer {
+  return octetsFor(sa, true, 201, Buffer.from('*$AnyConnectClient$*', 'utf8'));
+}
+
+/** The initiator's persona rules for the responder's certificate (Ikev2Profile.serverCertPolicy). */
+function serverCertRefused(x: ExchangeContext): TaskResult | undefined {
+  const policy = x.sa.profile?.serverCertPolicy;
+  const [first, ...rest] = certPayloads(x.received).filter((c) => c.encoding === CertEncoding.X509_SIGNATURE);
+  if (!policy || !first) return undefined;
+  let leaf: X509Certificate;
+  let chain: X509Certificate[];
+  try {
+    leaf = new X509Certificate(first.data);
+    chain = rest.map((c) => new X509Certificate(c.data));
+  } catch (e) {
+    return failed(`responder certificate does not parse: ${(e as Error).message}`, true, NotifyType.AUTHENTICATION_FAILED);
+  }
+  const v = policy(leaf, chain);
+  if (!v) return undefined;
+  return failed(`server certificate "${leaf.subject.replace(/\n/g, ', ')}" refused: ${v.reason}`, true, NotifyType.AUTHENTICATION_FAILED, undefined, v.clientError);
+}
+
 type EapResponderState =
   | { kind: 'none' }
   /** Next request must carry an EAP Response for this conversation. */
@@ -89,7 +121,10 @@ export class IkeAuthTask implements Task {
   private eapServer?: EapServer;
   private radiusState?: Buffer;
   private eapIdentity?: string;
-  private pendingAaa?: 'eap' | 'psk';
+  private pendingAaa?: 'eap' | 'psk' | 'login';
+  // AnyConnect-EAP
+  private acPeer?: AnyConnectPeer;
+  private acServer?: AnyConnectServer;
 
   // ========================================================================== initiator
 
@@ -105,21 +140,31 @@ export class IkeAuthTask implements Task {
       x.out.push(eapAuthPayload(sa, true, this.myId!, this.msk));
       return;
     }
+    // A client persona that finds no usable certificate of its own gives up before sending.
+    const unusable = profile.clientCertPolicy?.(profile.credentials, profile.trustedCas, x.now);
+    if (unusable) {
+      x.shared.abortExchange = failed(unusable.reason, true, NotifyType.AUTHENTICATION_FAILED, undefined, unusable.clientError);
+      return;
+    }
     this.local = authenticatorFor(profile.authLocal);
     const id = localIdPayload(sa, PayloadType.IDi);
     this.myId = id;
     x.out.push(id);
     if (this.local?.buildCredentials) x.out.push(...this.local.buildCredentials(x));
-    if (sa.initialContact) x.out.push(mkNotify(NotifyType.INITIAL_CONTACT));
+    if (sa.initialContact && profile.sendInitialContact !== false) x.out.push(mkNotify(NotifyType.INITIAL_CONTACT));
     x.out.push(...certReqPayload(profile));
-    if (profile.authLocal === 'eap') return; // no AUTH: the responder starts EAP (RFC 7296 2.16)
+    const extra = (profile.ikeAuthNotifies ?? []).map((n) => mkNotify(n));
+    if (profile.authLocal === 'eap') {
+      x.out.push(...extra);
+      return; // no AUTH: the responder starts EAP (RFC 7296 2.16)
+    }
     const a = this.local!.buildAuth(x, octetsFor(sa, true, id.idType, id.data));
     if (typeof a === 'string') {
       x.shared.localAuthError = a;
       return;
     }
     sa.authLocalMethod = this.local!.display;
-    x.out.push(a);
+    x.out.push(a, ...extra);
   }
 
   processResponse(x: ExchangeContext): TaskResult {
@@ -158,13 +203,19 @@ export class IkeAuthTask implements Task {
     const verifier = authenticatorFor(method)!;
     const problem = verifier.verify(x, auth, octetsFor(sa, false, idPayload.idType, idPayload.data));
     if (problem) return failed(`authentication of responder ${sa.remoteId?.value} failed: ${problem}`, true, NotifyType.AUTHENTICATION_FAILED);
+    const refused = serverCertRefused(x);
+    if (refused) return refused;
     sa.authRemoteMethod = verifier.display;
     if (profile.authLocal === 'eap') {
       const e = eapPayload(x.received);
       if (!e) return failed('responder authenticated but started no EAP', true, NotifyType.AUTHENTICATION_FAILED);
+      if (profile.anyconnectClient) {
+        this.acPeer = this.anyConnectPeer(x);
+        return this.eapStep(x, e.data);
+      }
       const c = profile.eapClient;
       if (!c) return failed(`profile ${profile.name} has no EAP credentials (authentication local eap)`, true, NotifyType.AUTHENTICATION_FAILED);
-      this.peer = new EapPeer({ identity: c.identity ?? sa.localId?.value ?? sa.local.address, password: c.password, methods: c.methods, random: x.core.random });
+      this.peer = new EapPeer({ identity: c.identity ?? sa.localId?.value ?? sa.local.address, password: c.password, methods: c.methods, random: x.core.random, requireIdentityRequest: c.requireIdentityRequest });
       return this.eapStep(x, e.data);
     }
     sa.authenticated = true;
@@ -172,8 +223,64 @@ export class IkeAuthTask implements Task {
     return DONE;
   }
 
+  private anyConnectPeer(x: ExchangeContext): AnyConnectPeer {
+    const sa = x.sa;
+    const c = sa.profile!.anyconnectClient!;
+    const creds = sa.profile!.credentials;
+    return new AnyConnectPeer({
+      username: c.username, password: c.password, vendorType: c.vendorType,
+      groupAccess: c.groupAccess ?? `https://${sa.remote.address}`,
+      header: {
+        version: c.version ?? '4.10.07073',
+        deviceId: {
+          computerName: c.computerName ?? 'flexlab-client', deviceType: c.deviceType ?? 'flexlab', platformVersion: c.platformVersion ?? '10.0.19045',
+          uniqueId: c.uniqueId ?? sa.local.address, uniqueIdGlobal: c.uniqueId ?? sa.local.address, value: 'win',
+        },
+        macAddresses: [c.macAddress ?? '02-00-00-00-00-01'],
+      },
+      deviceAuth: creds
+        ? () => {
+          try {
+            return { pkcs7: buildCertsOnlyPkcs7([creds.cert, ...creds.chain]), sign: signAuth(classicMethodFor(creds.key), creds.key, anyConnectSignOctets(sa)) };
+          } catch (e) {
+            return (e as Error).message;
+          }
+        }
+        : undefined,
+    });
+  }
+
   private eapStep(x: ExchangeContext, data: Buffer): TaskResult {
     const sa = x.sa;
+    if (this.acPeer) {
+      const r = this.acPeer.process(data);
+      const transcript = this.acPeer.transcript.map((t) => `${t.dir === 'in' ? '<' : '>'}${t.type}${t.clientCert ? '+cert' : ''}`);
+      switch (r.kind) {
+        case 'send':
+          this.pendingEap = r.bytes;
+          this.phase = 'eap';
+          sa.emit('info', `AnyConnect-EAP: ${r.note}`, { anyconnect: r.note, transcript });
+          return AGAIN;
+        case 'success':
+          this.phase = 'auth';
+          sa.authLocalMethod = 'AnyConnect-EAP';
+          sa.anyconnect = { sessionId: this.acPeer.complete?.sessionId, sessionToken: this.acPeer.complete?.sessionToken, profiles: this.acPeer.complete?.profiles ?? [], transcript };
+          sa.emit('info', 'AnyConnect-EAP succeeded (no MSK: the final AUTH is keyed by SK_pi/SK_pr)', { method: 'anyconnect-eap', transcript, profiles: this.acPeer.complete?.profiles });
+          for (const f of this.acPeer.complete?.profiles ?? []) {
+            // Profile delivery (F-AC-01): IOS cannot serve the file (BypassDownloader), so the client
+            // only compares the announced hash with its own profile.
+            const mine = sa.profile!.anyconnectClient?.localProfileSha1;
+            const same = mine !== undefined && mine === f.hash.toUpperCase();
+            sa.emit('info', `headend announces profile ${f.uri} (${f.hashType} ${f.hash}): ${mine === undefined ? 'this client has no local profile' : same ? 'the local profile is up to date' : 'differs from the local profile (not downloaded: BypassDownloader)'}`,
+              { profileManifest: f, upToDate: same });
+          }
+          return AGAIN;
+        case 'failure':
+          return failed(`AnyConnect-EAP authentication failed: ${r.reason}`, true, NotifyType.AUTHENTICATION_FAILED);
+        case 'ignore':
+          return failed(`AnyConnect-EAP packet discarded (${r.reason}) and nothing left to answer`, true, NotifyType.AUTHENTICATION_FAILED);
+      }
+    }
     const r = this.peer!.process(data);
     switch (r.kind) {
       case 'send':
@@ -203,6 +310,7 @@ export class IkeAuthTask implements Task {
     else this.round++; // a resumed request (AAA answer) is the same round
     if (this.pendingAaa === 'psk') return this.afterPskLookup(x, aaa!);
     if (this.pendingAaa === 'eap') return this.afterRadiusEap(x, aaa!);
+    if (this.pendingAaa === 'login') return this.afterRadiusLogin(x, aaa!);
     if (this.eap.kind !== 'none') return this.continueEap(x);
 
     const idPayload = idi(x.received);
@@ -213,7 +321,13 @@ export class IkeAuthTask implements Task {
     // Profile selection (F-CORE-11): the first profile whose `match identity remote` matches and
     // which accepts the method the initiator uses.
     const candidates = x.core.profiles.filter((p) => p.matchRemote.some((m) => identityMatches(m, sa.remoteId!)));
-    const profile = candidates.find((p) => (auth ? !!remoteMethodOf(auth.method, x.received, p.authRemote) : p.authRemote.includes('eap')));
+    // Cisco auto-reconnect (F-RC-01): PSK with IDi = a session-id the hub granted, PSK = its token.
+    if (auth?.method === AuthMethod.PSK && sa.remoteId.type === 'key-id' && x.core.profiles.some((p) => p.reconnect)
+      && !candidates.some((p) => p.authRemote.includes('pre-share'))) {
+      return this.reconnectAuth(x, auth);
+    }
+    const acVid = sa.peerVendorIds.some((v) => v.equals(CISCO_VENDOR_IDS.ANYCONNECT_EAP));
+    const profile = candidates.find((p) => (auth ? !!remoteMethodOf(auth.method, x.received, p.authRemote) : p.authRemote.includes('eap') || p.authRemote.includes('anyconnect-eap')));
     if (!profile) {
       const why = candidates.length
         ? `profile ${candidates.map((p) => p.name).join(', ')} does not accept ${auth ? `AUTH method ${enumName(AuthMethod, auth.method)}` : 'EAP'}`
@@ -225,7 +339,11 @@ export class IkeAuthTask implements Task {
     sa.emit('info', `peer identity ${sa.remoteId.type} "${sa.remoteId.value}" selected profile ${profile.name}`, { profile: profile.name, identity: sa.remoteId });
     this.local = authenticatorFor(profile.authLocal);
     if (!this.local) return failed(`profile ${profile.name}: local method ${profile.authLocal} cannot authenticate a responder`, true, NotifyType.AUTHENTICATION_FAILED);
-    if (!auth) return this.startEap(x);
+    if (!auth) {
+      // AnyConnect-EAP when the profile offers it and the client announced it (or plain EAP is not offered).
+      if (profile.authRemote.includes('anyconnect-eap') && (acVid || !profile.authRemote.includes('eap'))) return this.startAnyConnect(x, acVid);
+      return this.startEap(x);
+    }
     if (auth.method === AuthMethod.PSK && profile.aaaKeyring && !sa.aaaPsk) {
       // keyring aaa: fetch the key for the (mangled) peer identity before verifying (F-AUTH-09).
       const userName = mangleName(sa.remoteId, profile.aaaKeyring.nameMangler);
@@ -248,6 +366,39 @@ export class IkeAuthTask implements Task {
     sa.authRemoteMethod = verifier.display;
     sa.authenticated = true;
     if (notify(x.received, NotifyType.INITIAL_CONTACT)) this.initialContact(x);
+    return DONE;
+  }
+
+  private reconnectAuth(x: ExchangeContext, auth: AuthPayload): TaskResult {
+    const sa = x.sa;
+    const rs = x.core.reconnectSessions;
+    const id = sa.remoteId!.value;
+    rs.stats.incoming++;
+    const s = rs.get(id);
+    const reject = (why: string) => {
+      rs.stats.failed++;
+      x.core.counter('reconnect-failed');
+      sa.emit('reconnect', `reconnect of session ${id} from ${sa.peer} rejected: ${why}`, { reconnect: 'rejected', sessionId: id });
+      return failed(`reconnect of session ${id} rejected: ${why}`, true, NotifyType.AUTHENTICATION_FAILED);
+    };
+    if (!s) return reject('no such session (never granted, expired, cleared or ended by the user)');
+    const profile = x.core.profiles.find((p) => p.name === s.profile);
+    if (!profile) return reject(`profile ${s.profile} no longer exists`);
+    if (!verifyPskAuth(sa.suite!.prf, Buffer.from(s.sessionToken, 'ascii'), octetsFor(sa, true, this.theirId!.idType, this.theirId!.data), auth.data)) return reject('wrong session token');
+    sa.profile = profile;
+    sa.name = profile.name;
+    this.local = authenticatorFor(profile.authLocal);
+    if (!this.local) return reject(`profile ${profile.name}: local method ${profile.authLocal} cannot authenticate a responder`);
+    sa.reconnected = true;
+    sa.reconnectSessionId = s.sessionId;
+    sa.reconnectRestore = s;
+    sa.remoteEapId = s.remoteEapId;
+    sa.authRemoteMethod = 'PSK';
+    sa.authenticated = true;
+    x.core.reconnectResumed(s, sa, x.now);
+    rs.stats.success++;
+    x.core.counter('reconnect-success');
+    sa.emit('reconnect', `session ${s.sessionId} of ${s.remoteEapId ?? s.remoteId.value} reconnected from ${sa.peer} (reconnect ${s.reconnects}); authorization restored without AAA`, { reconnect: 'reconnected', sessionId: s.sessionId });
     return DONE;
   }
 
@@ -308,6 +459,7 @@ export class IkeAuthTask implements Task {
     }
     const e = eapPayload(x.received);
     if (!e) return failed('IKE_AUTH request without EAP payload during EAP', true, NotifyType.AUTHENTICATION_FAILED);
+    if (this.acServer) return this.anyConnectStep(x, this.acServer.process(e.data));
     if (this.eapServer) return this.localEapResult(x, this.eapServer.process(e.data));
     try {
       const p = decodeEap(e.data);
@@ -335,6 +487,81 @@ export class IkeAuthTask implements Task {
       case 'ignore':
         return failed(`EAP response discarded: ${r.reason}`, true, NotifyType.AUTHENTICATION_FAILED);
     }
+  }
+
+  /** AnyConnect-EAP on the headend (F-AUTH-11..13): terminated here, passwords via local users or RADIUS. */
+  private startAnyConnect(x: ExchangeContext, vid: boolean): TaskResult {
+    const sa = x.sa;
+    const profile = sa.profile!;
+    const cfg = profile.anyconnectServer;
+    if (!cfg) return failed(`profile ${profile.name} allows anyconnect-eap but has no AnyConnect-EAP settings (aaa authentication anyconnect-eap)`, true, NotifyType.AUTHENTICATION_FAILED);
+    if (!vid && cfg.requireVendorId !== false) {
+      return failed(`${sa.remoteId!.value} wants EAP without the CISCO-ANYCONNECT-EAP vendor ID; profile ${profile.name} only does AnyConnect-EAP`, true, NotifyType.AUTHENTICATION_FAILED);
+    }
+    if (!profile.credentials) return failed(`profile ${profile.name}: AnyConnect-EAP needs a certificate-based local method (authentication local rsa-sig)`, true, NotifyType.AUTHENTICATION_FAILED);
+    sa.authRemoteMethod = 'AnyConnect-EAP';
+    this.acServer = new AnyConnectServer({ vendorType: cfg.vendorType, certRequest: cfg.certRequest, random: x.core.random, tunnelGroup: profile.name, profiles: cfg.profiles });
+    return this.anyConnectStep(x, this.acServer.start());
+  }
+
+  private anyConnectStep(x: ExchangeContext, step: AnyConnectServerStep): TaskResult {
+    const sa = x.sa;
+    const server = this.acServer!;
+    switch (step.kind) {
+      case 'send':
+        sa.emit('info', step.note, { anyconnect: step.type, transcript: server.transcript.map((t) => `${t.dir === 'in' ? '<' : '>'}${t.type}${t.clientCert ? '+cert' : ''}`) });
+        this.eap = { kind: 'eap', outEap: step.bytes };
+        return AGAIN;
+      case 'verify-device':
+        return this.anyConnectStep(x, server.deviceChecked(this.verifyDevice(x, step.certs, step.sign)));
+      case 'check-credentials': {
+        const cfg = sa.profile!.anyconnectServer!;
+        sa.remoteEapId = step.username;
+        if (cfg.aaa === 'radius') {
+          this.pendingAaa = 'login';
+          x.core.requestAaa(sa, { kind: 'login', userName: step.username, password: step.password });
+          return { status: 'defer' };
+        }
+        const stored = cfg.users?.[step.username];
+        const ok = stored !== undefined && stored.length === step.password.length && timingSafeEqual(Buffer.from(stored), Buffer.from(step.password));
+        return this.anyConnectStep(x, server.credentialsChecked(ok ? undefined : stored === undefined ? 'no such user in the local database' : 'wrong password'));
+      }
+      case 'success':
+        sa.remoteEapId = step.username;
+        this.eap = { kind: 'await-auth', outEap: step.bytes };
+        sa.emit('info', `AnyConnect-EAP succeeded for "${step.username}" (no MSK: the final AUTH is keyed by SK_pi/SK_pr)`, { method: 'anyconnect-eap', identity: step.username, sessionId: server.sessionId });
+        return AGAIN;
+      case 'failure':
+        this.eap = { kind: 'failed', outEap: step.bytes, reason: step.reason };
+        return AGAIN;
+      case 'ignore':
+        return failed(`AnyConnect-EAP response discarded: ${step.reason}`, true, NotifyType.AUTHENTICATION_FAILED);
+    }
+  }
+
+  /** Dual-factor: the device chain must lead to a trusted CA and SIGN verify with its key. */
+  private verifyDevice(x: ExchangeContext, certs: X509Certificate[], sign: Buffer): string | undefined {
+    const sa = x.sa;
+    const [leaf, ...rest] = certs as [X509Certificate, ...X509Certificate[]];
+    const v = certificateChainVerify(leaf, rest, sa.profile!.trustedCas, new Date(x.now));
+    if (!v.ok) return `device certificate "${leaf.subject.replace(/\n/g, ', ')}" rejected: ${v.reason}`;
+    let ok = false;
+    try {
+      ok = verifyAuth(classicMethodFor(leaf.publicKey), leaf, anyConnectSignOctets(sa), sign);
+    } catch (e) {
+      return `SIGN does not verify: ${(e as Error).message}`;
+    }
+    if (!ok) return 'SIGN does not verify with the device certificate';
+    sa.emit('info', `AnyConnect-EAP device certificate "${leaf.subject.replace(/\n/g, ', ')}" verified`, { deviceCert: leaf.subject });
+    return undefined;
+  }
+
+  private afterRadiusLogin(x: ExchangeContext, r: AaaResult): TaskResult {
+    const sa = x.sa;
+    this.pendingAaa = undefined;
+    if (r.outcome === 'accept') sa.implicitAttributes = fromRadius(r.attributes ?? []);
+    const problem = r.outcome === 'accept' ? undefined : r.outcome === 'reject' ? `RADIUS rejected it${r.server ? ` (${r.server})` : ''}` : `no answer from the RADIUS servers${r.reason ? ` (${r.reason})` : ''}`;
+    return this.anyConnectStep(x, this.acServer!.credentialsChecked(problem));
   }
 
   private toRadius(x: ExchangeContext, eapMessage: Buffer): TaskResult {

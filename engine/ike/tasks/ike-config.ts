@@ -11,6 +11,14 @@ import { configModeAttributes } from './authorization.ts';
 import { cp as cpPayload, mkNotify } from '../payload-util.ts';
 import { bytesToIp, ipFamily, ipToBytes, parseCidr } from '../../util/ip.ts';
 import type { ConfigAssigned, ConfigReceived } from '../sa/ike-sa.ts';
+import { DEFAULT_RECONNECT_ATTRIBUTES } from '../reconnect.ts';
+import type { ReconnectAttributeTypes } from '../reconnect.ts';
+
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+};
 
 const attr = (type: number, value: Buffer = Buffer.alloc(0)): CpAttribute => ({ type, value });
 
@@ -33,10 +41,18 @@ export function subnetAttr(cidr: string): CpAttribute {
   return attr(CfgAttr.INTERNAL_IP6_SUBNET, Buffer.concat([ipToBytes(c.network), Buffer.from([c.prefix])]));
 }
 
-export function decodeConfig(attrs: CpAttribute[]): ConfigReceived {
+export function decodeConfig(attrs: CpAttribute[], rc: ReconnectAttributeTypes = DEFAULT_RECONNECT_ATTRIBUTES): ConfigReceived {
   const r: ConfigReceived = { dns: [], nbns: [], subnets: [], splitDns: [], backupGateways: [], other: [] };
   for (const a of attrs) {
     const v = a.value;
+    // Reconnect attributes (lab-defined types, values: ASCII strings and 32-bit seconds).
+    if (v.length && (a.type === rc.sessionId || a.type === rc.sessionToken || a.type === rc.dpdInterval || a.type === rc.cleanupInterval)) {
+      r.reconnect ??= {};
+      if (a.type === rc.sessionId) r.reconnect.sessionId = v.toString('ascii');
+      else if (a.type === rc.sessionToken) r.reconnect.sessionToken = v.toString('ascii');
+      else if (v.length === 4) r.reconnect[a.type === rc.dpdInterval ? 'dpdInterval' : 'cleanupInterval'] = v.readUInt32BE(0);
+      continue;
+    }
     switch (a.type) {
       case CfgAttr.INTERNAL_IP4_ADDRESS: if (v.length === 4) r.address4 = bytesToIp(v); break;
       case CfgAttr.INTERNAL_IP4_NETMASK: if (v.length === 4) r.netmask4 = bytesToIp(v); break;
@@ -69,11 +85,23 @@ export class ConfigTask implements Task {
     const policy = x.sa.profile?.configMode;
     if (!policy) return;
     const attrs: CpAttribute[] = [];
-    if (policy.requestAddress) attrs.push(attr(CfgAttr.INTERNAL_IP4_ADDRESS), attr(CfgAttr.INTERNAL_IP4_NETMASK), attr(CfgAttr.INTERNAL_IP4_DNS), attr(CfgAttr.INTERNAL_IP4_NBNS));
-    if (policy.requestAddress6) attrs.push(attr(CfgAttr.INTERNAL_IP6_ADDRESS), attr(CfgAttr.INTERNAL_IP6_DNS));
-    // IOS FlexVPN clients announce their networks as subnets in the request (`route set access-list`).
-    for (const s of policy.announceSubnets ?? []) attrs.push(subnetAttr(s));
-    if (policy.requestAddress || policy.requestAddress6) attrs.push(attr(CfgAttr.INTERNAL_IP4_SUBNET), attr(CfgAttr.INTERNAL_DNS_DOMAIN));
+    const exact = x.sa.profile?.configRequest;
+    if (exact) {
+      // A persona's own list, in its wire order (Windows: ADDR DNS NBNS SRV ADDR6 DNS6 SRV6).
+      for (const t of exact) attrs.push(attr(t));
+      for (const s of policy.announceSubnets ?? []) attrs.push(subnetAttr(s));
+    } else {
+      if (policy.requestAddress) attrs.push(attr(CfgAttr.INTERNAL_IP4_ADDRESS), attr(CfgAttr.INTERNAL_IP4_NETMASK), attr(CfgAttr.INTERNAL_IP4_DNS), attr(CfgAttr.INTERNAL_IP4_NBNS));
+      if (policy.requestAddress6) attrs.push(attr(CfgAttr.INTERNAL_IP6_ADDRESS), attr(CfgAttr.INTERNAL_IP6_DNS));
+      // IOS FlexVPN clients announce their networks as subnets in the request (`route set access-list`).
+      for (const s of policy.announceSubnets ?? []) attrs.push(subnetAttr(s));
+      if (policy.requestAddress || policy.requestAddress6) attrs.push(attr(CfgAttr.INTERNAL_IP4_SUBNET), attr(CfgAttr.INTERNAL_DNS_DOMAIN));
+    }
+    // An auto-reconnect capable client lists the reconnect attributes (F-RC-01: no VID negotiation).
+    if (x.sa.profile?.reconnectClient) {
+      const rc = x.core.settings.reconnectAttributes ?? DEFAULT_RECONNECT_ATTRIBUTES;
+      attrs.push(attr(rc.sessionId), attr(rc.sessionToken), attr(rc.dpdInterval), attr(rc.cleanupInterval));
+    }
     if (!attrs.length) return;
     x.out.push({ type: PayloadType.CP, cfgType: CfgType.CFG_REQUEST, attributes: attrs });
   }
@@ -89,8 +117,9 @@ export class ConfigTask implements Task {
       }
       return DONE;
     }
-    sa.configReceived = decodeConfig(c.attributes);
+    sa.configReceived = decodeConfig(c.attributes, x.core.settings.reconnectAttributes);
     const r = sa.configReceived;
+    if (r.reconnect?.sessionId && r.reconnect.sessionToken) x.core.reconnectGranted(sa, r.reconnect, x.now);
     sa.emit('config-received', `configuration received: ${[r.address4 && `address ${r.address4}`, r.address6 && `address ${r.address6}`, r.dns.length && `DNS ${r.dns.join(',')}`, r.subnets.length && `routes ${r.subnets.join(',')}`, r.defaultDomain && `domain ${r.defaultDomain}`].filter(Boolean).join(', ') || 'no attributes'}`, { ...r });
     return DONE;
   }
@@ -108,7 +137,8 @@ export class ConfigTask implements Task {
     const auth = sa.authorization ?? sourced(configModeAttributes(sa.profile?.configMode), 'local policy');
     const a = values(auth);
     const src = (k: keyof typeof auth) => auth[k]?.source ?? 'local policy';
-    const req = decodeConfig(c.attributes.filter((x2) => x2.value.length));
+    const rc = x.core.settings.reconnectAttributes ?? DEFAULT_RECONNECT_ATTRIBUTES;
+    const req = decodeConfig(c.attributes.filter((x2) => x2.value.length), rc);
     const wants = new Set(c.attributes.map((x2) => x2.type));
     const assigned: ConfigAssigned = { peerSubnets: [], pushed: {} };
     const out: CpAttribute[] = [];
@@ -123,7 +153,11 @@ export class ConfigTask implements Task {
       } else if (a.pool) {
         const pool = poolOf(a.pool, 'v4');
         if (policy.routeSetInterface) pool.reserve(policy.routeSetInterface, 'route set interface');
-        const addr = pool.allocate(owner);
+        // A reconnected session gets back the address kept for it while it was inactive.
+        const kept = sa.reconnectRestore?.assigned?.address4;
+        if (kept) pool.release(kept);
+        // A resumed session (RFC 5723) asks for its former address, given when still free.
+        const addr = pool.allocate(owner, kept ?? sa.resumption?.resumed?.state?.address4);
         if (addr) {
           assigned.address4 = addr;
           assigned.pool = pool.name;
@@ -142,7 +176,7 @@ export class ConfigTask implements Task {
         assigned.address6 = a.address6.split('/')[0];
       } else if (a.pool6) {
         const pool = poolOf(a.pool6, 'v6');
-        const addr = pool.allocate(owner);
+        const addr = pool.allocate(owner, sa.resumption?.resumed?.state?.address6);
         if (addr) {
           assigned.address6 = addr;
           assigned.pool6 = pool.name;
@@ -198,6 +232,15 @@ export class ConfigTask implements Task {
     if (a.routeAccept !== false) assigned.peerSubnets = req.subnets;
     if (a.interfaceConfig?.length) push('interfaceConfig', a.interfaceConfig, src('interfaceConfig'));
     sa.configAssigned = assigned;
+    // Auto-reconnect (F-RC-01): grant only a session authenticated by EAP or a certificate.
+    if (wants.has(rc.sessionId) && sa.profile?.reconnect) {
+      const g = x.core.reconnectGrant(sa, x.now);
+      if (g) {
+        out.push(attr(rc.sessionId, Buffer.from(g.sessionId, 'ascii')), attr(rc.sessionToken, Buffer.from(g.sessionToken, 'ascii')),
+          attr(rc.dpdInterval, u32(g.dpdInterval)), attr(rc.cleanupInterval, u32(g.cleanupInterval)));
+        push('reconnect', { sessionId: g.sessionId, dpdInterval: g.dpdInterval, cleanupInterval: g.cleanupInterval }, `profile ${sa.profile.name} reconnect`);
+      }
+    }
     this.reply = { type: PayloadType.CP, cfgType: CfgType.CFG_REPLY, attributes: out };
     return DONE;
   }

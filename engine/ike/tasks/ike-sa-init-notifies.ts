@@ -48,7 +48,8 @@ export class NatdTask implements Task {
     const sa = x.sa;
     if (sa.natLocal || sa.natRemote || sa.natFaked) {
       // Float: IKE_AUTH and everything after goes 4500 -> 4500 (RFC 7296 2.23, RFC 3948).
-      sa.local = { address: sa.local.address, port: NAT_T_PORT };
+      // An AnyConnect client floats from a random source port instead (F-AC-01): natTLocalPort.
+      sa.local = { address: sa.local.address, port: x.core.settings.natTLocalPort ?? NAT_T_PORT };
       sa.remote = { address: sa.remote.address, port: NAT_T_PORT };
     }
     return DONE;
@@ -104,7 +105,8 @@ export class SignatureHashTask implements Task {
   }
 
   buildRequest(x: ExchangeContext): void {
-    this.add(x);
+    // A client persona that does not do RFC 7427 (Windows sends no such notify) leaves it out.
+    if (x.sa.profile?.signatureHashNotify !== false) this.add(x);
   }
 
   processResponse(x: ExchangeContext): TaskResult {

@@ -2,7 +2,7 @@
 // responder side is chosen from the request by a list of factories, so a new exchange piece
 // (EAP, redirect, MOBIKE, resumption) is added here without touching the others.
 
-import { ExchangeType, PayloadType, ProtocolId } from '../constants.ts';
+import { ExchangeType, NotifyType, PayloadType, ProtocolId } from '../constants.ts';
 import type { Payload, SaPayload } from '../message.ts';
 import type { IkeSa } from '../sa/ike-sa.ts';
 import type { Task } from '../sa/task.ts';
@@ -15,24 +15,46 @@ import { WindowSizeTask } from './window-size.ts';
 import { AuthorizationTask } from './authorization.ts';
 import { IkeRekeyResponder } from './ike-rekey.ts';
 import { InformationalResponder } from './informational.ts';
+import { SessionResumeTask } from './ike-session-resume.ts';
+import { ResumedAuthTask } from './resumed-auth.ts';
+import { TicketTask } from './ticket.ts';
+import type { ClientTicket } from '../resumption/service.ts';
+import { notify } from '../payload-util.ts';
 
 export function ikeSaInitTasks(): Task[] {
   return [new IkeInitTask(), new NatdTask(), new FragmentationSupportTask(), new SignatureHashTask(), new VendorIdTask()];
 }
 
 export function ikeAuthTasks(childName?: string): Task[] {
-  return [new IkeAuthTask(), new ConfigTask(), new ChildCreateTask({ initial: true, name: childName }), new WindowSizeTask()];
+  return [new IkeAuthTask(), new ConfigTask(), new ChildCreateTask({ initial: true, name: childName }), new WindowSizeTask(), new TicketTask()];
 }
 
 /** The responder's IKE_AUTH: authentication, then authorization, then CP and the CHILD SA (F-AUTHZ-01). */
 export function ikeAuthResponderTasks(): Task[] {
-  return [new IkeAuthTask(), new AuthorizationTask(), new ConfigTask(), new ChildCreateTask({ initial: true }), new WindowSizeTask()];
+  return [new IkeAuthTask(), new AuthorizationTask(), new ConfigTask(), new ChildCreateTask({ initial: true }), new WindowSizeTask(), new TicketTask()];
+}
+
+/** RFC 5723: IKE_SESSION_RESUME in place of IKE_SA_INIT (initiator: with the ticket to present). */
+export function sessionResumeTasks(ticket?: ClientTicket, timeout?: number): Task[] {
+  return [new SessionResumeTask({ ticket, timeout }), new NatdTask(), new FragmentationSupportTask()];
+}
+
+/** RFC 5723 4.3.3: the IKE_AUTH after IKE_SESSION_RESUME; a fresh ticket is asked for (and granted) again. */
+export function resumedAuthTasks(childName?: string): Task[] {
+  return [new ResumedAuthTask(), new ConfigTask(), new ChildCreateTask({ initial: true, name: childName }), new WindowSizeTask(), new TicketTask()];
+}
+
+export function resumedAuthResponderTasks(): Task[] {
+  return [new ResumedAuthTask(), new AuthorizationTask(), new ConfigTask(), new ChildCreateTask({ initial: true }), new WindowSizeTask(), new TicketTask()];
 }
 
 export type PassiveTaskFactory = (sa: IkeSa, exchange: ExchangeType, payloads: Payload[]) => Task[] | undefined;
 
 const passiveFactories: PassiveTaskFactory[] = [
   (_sa, ex) => (ex === ExchangeType.IKE_SA_INIT ? ikeSaInitTasks() : undefined),
+  (_sa, ex) => (ex === ExchangeType.IKE_SESSION_RESUME ? sessionResumeTasks() : undefined),
+  (sa, ex) => (ex === ExchangeType.IKE_AUTH && sa.resumption?.resumed ? resumedAuthResponderTasks() : undefined),
+  (_sa, ex, p) => (ex === ExchangeType.INFORMATIONAL && notify(p, NotifyType.TICKET_REQUEST) ? [new InformationalResponder(), new TicketTask()] : undefined),
   (_sa, ex) => (ex === ExchangeType.IKE_AUTH ? ikeAuthResponderTasks() : undefined),
   (_sa, ex, p) => {
     if (ex !== ExchangeType.CREATE_CHILD_SA) return undefined;
