@@ -25,7 +25,7 @@ export function clientStoryHtml(r: ScenarioResult, secs: (ms: number) => string)
   const nodes = new Set(r.events.filter(isClientDecision).map((e) => e.node));
   if (!nodes.size) return '';
   // What happens while the lab is torn down (servers deleting their SAs as they stop) is not the story.
-  const end = r.t0 + Math.max(0, ...r.steps.map((s) => s.end ?? 0)) + 500;
+  const end = r.t0 + Math.max(0, ...r.steps.map((s) => s.end ?? 0));
   const rows: Array<{ t: number; html: string }> = [];
   for (const e of r.events) {
     if (!nodes.has(e.node) || e.time > end) continue;

@@ -63,7 +63,8 @@ export async function analyzeCapture(file: string, keyDir: string, exchange?: st
         else a.ikeUndecrypted.push(frame);
       }
       const ports = [...(r['udp.srcport'] ?? []), ...(r['udp.dstport'] ?? [])].map(Number);
-      if (!ex.includes(ExchangeType.IKE_SA_INIT) && ports.includes(500) && !ports.includes(4500)) a.ikeOn500AfterInit++;
+      // IKE_SESSION_RESUME (RFC 5723) stands for IKE_SA_INIT: port 500 before the float too.
+      if (!ex.includes(ExchangeType.IKE_SA_INIT) && !ex.includes(ExchangeType.IKE_SESSION_RESUME) && ports.includes(500) && !ports.includes(4500)) a.ikeOn500AfterInit++;
     }
     if (r['esp.spi']?.length) {
       a.espFrames++;

@@ -4,6 +4,7 @@
 // scenario file), then what a schema cannot say (one action per step, nodes and links exist, named
 // steps and flows are defined before they are used, durations parse).
 
+import { SHOW_VIEWS } from './show-check.ts';
 import { projectPath } from '../engine/util/paths.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -494,6 +495,16 @@ class StepChecker {
         const parts = [e['user'] !== undefined ? `for "${String(e['user'])}"` : '', e['min-octets'] !== undefined ? `at least ${String(e['min-octets'])} octets each way` : '',
           e['min-packets'] !== undefined ? `at least ${String(e['min-packets'])} packets each way` : '', e['terminate-cause'] !== undefined ? `cause ${String(e['terminate-cause'])}` : ''].filter(Boolean);
         step.title = `${node} recorded ${count(e['count'], 'an')} accounting ${status === 'any' ? 'record' : status.charAt(0).toUpperCase() + status.slice(1)}${parts.length ? ` ${parts.join(', ')}` : ''}${e['since'] ? ` since "${String(e['since'])}"` : ''}`;
+        break;
+      }
+      case 'show': {
+        if (!(SHOW_VIEWS as readonly string[]).includes(String(e['view']))) this.err([...q, 'view'], `view must be one of: ${SHOW_VIEWS.join(', ')}; got "${String(e['view'])}"`);
+        for (const k of ['match', 'absent']) {
+          for (const [i, re] of ((e[k] as unknown[] | undefined) ?? []).entries()) {
+            try { new RegExp(String(re), 'm'); } catch (x) { this.err([...q, k, String(i)], `not a regular expression: ${(x as Error).message}`); }
+          }
+        }
+        step.title = `show ${String(e['view'])} on ${node}: ${((e['match'] as unknown[] | undefined) ?? []).length} golden line(s)${e['absent'] ? `, ${(e['absent'] as unknown[]).length} absent` : ''}`;
         break;
       }
       case 'resolver': {

@@ -57,7 +57,7 @@ export const ACTION_KINDS = [
   'capture-start', 'capture-stop', 'wait', 'snapshot', 'note', 'ike-init-burst', 'radius', 'track', 'client', 'dns', 'expect',
 ] as const;
 
-export const EXPECT_KINDS = ['ike-sa', 'child-sa', 'tunnel', 'counter', 'events', 'traffic', 'reach', 'capture', 'accounting', 'resolver'] as const;
+export const EXPECT_KINDS = ['ike-sa', 'child-sa', 'tunnel', 'counter', 'events', 'traffic', 'reach', 'capture', 'accounting', 'resolver', 'show'] as const;
 
 /**
  * Actions whose effect on SAs the report shows with SA tables before and after: faults, their

@@ -33,6 +33,7 @@ import { runClientStep } from './client.ts';
 import type { Scenario, Step } from './model.ts';
 import { formatMs } from './values.ts';
 import { checkAccounting, checkResolver, dacDefaults, nasAddress, resolveSessionRef, sendDae } from './aaa.ts';
+import { checkShow, SHOW_VIEWS } from './show-check.ts';
 import type { DacSession } from './aaa.ts';
 
 export type StepStatus = 'passed' | 'failed' | 'error' | 'skipped';
@@ -465,6 +466,7 @@ class ScenarioRun {
         case 'capture': return checkCapture(c, step.args);
         case 'accounting': return checkAccounting(c, step.args);
         case 'resolver': return checkResolver(c, step.args);
+        case 'show': return checkShow(c, step.args);
         default: throw new UserError(`unknown expectation ${type}`);
       }
     };

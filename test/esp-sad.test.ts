@@ -71,10 +71,13 @@ test('outbound: traffic selectors pick the policy; protocol and ports count; IPv
   t.deepEqual(sad.seal(udp4('10.1.2.3', '10.4.0.1')), { ok: false, reason: 'no-policy' });
   t.is(sad.drops['no-policy'], 1);
 
-  // Fast path: the entry (a TUN interface's tunnel) is given, so no selector is evaluated.
+  // Fast path: the entry (a TUN interface's tunnel) is given: no SPD search, but its own selectors
+  // still hold (a narrowed CHILD SA takes no other traffic of the interface).
   const entry = sad.policyEntries[0]!;
-  const fast = sad.seal(udp4('192.168.0.1', '192.168.0.2'), entry);
+  const fast = sad.seal(udp4('10.1.2.3', '10.3.0.53', 4000, 53), entry);
   t.true(fast.ok && fast.sa === dns.out);
+  t.deepEqual(sad.seal(udp4('192.168.0.1', '192.168.0.2'), entry), { ok: false, reason: 'policy-mismatch' });
+  t.is(sad.drops['policy-mismatch'], 1);
   t.is(sad.seal(ipPacket(4, 40), new SpdEntry({ localTs: [], remoteTs: [] })).ok, false, 'an entry without SA drops');
 });
 

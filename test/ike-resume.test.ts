@@ -7,7 +7,7 @@
 
 import test from 'ava';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pair, profile, eventsOf, messages, HUB_ADDR, SPOKE_ADDR } from './helpers/ike.ts';
@@ -168,10 +168,17 @@ test('resumption: IKE_SESSION_RESUME + IKE_AUTH, no IKE_SA_INIT, both sides deri
   t.true(eventsOf(p.hub, 'ike-established').at(-1)!.data?.resumed === true);
   t.is(p.hub.engine.counterSnapshot()['resume.accepted'], 1);
   t.is(p.spoke.engine.counterSnapshot()['resume.resumed'], 1);
-  // The resumed SA works: a liveness check is answered.
+  // The resumed SA works: a liveness check is answered, and it rekeys (DH of the ticket's suite).
   t.true(p.spoke.engine.dpd(i!.id, p.net.now));
   p.net.settle(100);
   t.is(established(p.spoke).length, 1);
+  t.true(p.spoke.engine.rekeyIke(i!.id, p.net.now));
+  p.net.settle(100);
+  const [ni] = established(p.spoke), [nr] = established(p.hub);
+  t.not(ni!.spiI, i!.spiI);
+  t.is(ni!.spiI, nr!.spiI);
+  t.deepEqual(p.spoke.keys.at(-1)!.skEi, p.hub.keys.at(-1)!.skEi);
+  t.is(ni!.children.length, 1);
 });
 
 test('a tampered ticket gets TICKET_NACK and the client falls back to a full exchange at once', (t) => {

@@ -284,6 +284,8 @@ test('behind a NAT the client refuses the hub\'s CHILD rekey with MS_NOTIFY_STAT
   q.net.settle(3000);
   t.is(eventsOf(q.win, 'child-rekey-refused').length, 0);
   t.not(q.hub.engine.ikeSas()[0]!.children[0]!.spiIn, c.spiIn, 'rekeyed');
+  t.is(q.win.engine.ikeSas()[0]!.children.length, 1, 'the old SA deleted by the hub is not re-created: it was replaced');
+  t.false(q.win.events.some((e) => /creating a new one/.test(e.text)));
 });
 
 test('after a refused rekey the hub deletes the CHILD SA at its hard lifetime and the client creates a new one', (t) => {

@@ -135,3 +135,27 @@ test('the HTML report renders in chromium: result, topology, timeline, ladders, 
   t.regex(page.text, /hub# show crypto ikev2 sa detail/);
   t.regex(page.text, /Encr: AES-CBC, keysize: 256, PRF: SHA512, Hash: SHA512, DH Grp:5/);
 });
+
+test('FlexVPN client: the failover follows the gateway list within the DPD bound, and the report tells it step by step', async (t) => {
+  const r = byName('client-backup-list')!;
+  const interval = 1000, retries = 3;
+  const chosen = r.events.filter((e) => e.node === 'client' && e.type === 'client-peer-selected' && e.time <= r.t0 + r.steps.at(-1)!.end!).map((e) => String(e.data?.['address']));
+  t.deepEqual(chosen, ['198.51.100.1', '198.51.100.17', '198.51.100.33', '198.51.100.49'], 'hub1 -> hub2 -> hub3 (downloaded) -> hub4');
+  for (const f of r.faults) {
+    const trigger = r.events.find((e) => e.node === 'client' && e.type === 'client-trigger' && e.time >= r.t0 + f.from);
+    const detect = trigger!.time - (r.t0 + f.from);
+    t.log(`${f.title}: client moved on ${(detect / 1000).toFixed(2)} s after the fault (bound interval x (retries + 1) + 0.5 s = ${(interval * (retries + 1) + 500) / 1000} s)`);
+    t.true(detect <= interval * (retries + 1) + 500, `${detect} ms`);
+  }
+  const file = path.join(scenarioPageDir(path.join(dirs.outDir, 'run'), r), 'index.html');
+  const page = await withPage(file, async (p, seen) => ({
+    ...seen,
+    story: await p.locator('table.story tbody tr').allInnerTexts(),
+    glyphs: await p.locator('svg.timeline text.ev').allTextContents(),
+  }));
+  t.deepEqual(page.errors, []);
+  const story = page.story.join('\n');
+  t.regex(story, /fault\s+blackhole on hub1[\s\S]*trigger\s+flex: peer 1 hub1 \(198\.51\.100\.1\) stopped answering liveness checks \(DPD\)[\s\S]*peer selected\s+flex: peer 198\.51\.100\.17 \(downloaded\) selected/);
+  t.regex(story, /gateway list\s+flex: every peer of the list downloaded from hub1 \(198\.51\.100\.17, 198\.51\.100\.33\) failed: the downloaded list is deleted/);
+  t.true(page.glyphs.includes('➜') && page.glyphs.includes('!'), 'client decisions are marked on the timeline');
+});

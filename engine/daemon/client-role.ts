@@ -83,7 +83,9 @@ export class ClientRoleShell {
       const first = b.role.peers.find((p) => p.address)?.address ?? h.localAddress;
       h.dataplane.tunnel({ key: b.role.name, ifname: b.tunnel.interface, mtu: b.tunnel.mtu, persistent: true }, { address: h.localAddress, port: 4500 }, { address: first, port: 4500 });
       // `ip nat outside` on the tunnel: what inside hosts send through it leaves with its address.
-      if (b.nat) await this.run(['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', b.tunnel.interface, '-j', 'MASQUERADE']);
+      // (Checked first: a restarted daemon finds the rule of its predecessor.)
+      const rule = ['POSTROUTING', '-o', b.tunnel.interface, '-j', 'MASQUERADE'];
+      if (b.nat && (await execa('iptables', ['-t', 'nat', '-C', ...rule], { reject: false })).exitCode !== 0) await this.run(['iptables', '-t', 'nat', '-A', ...rule]);
     }
     if (this.proxy) {
       const inside = this.insideAddresses();
@@ -376,6 +378,8 @@ export class ClientRoleShell {
     if (this.rulesDone.has(fam)) return;
     this.rulesDone.add(fam);
     const v = fam === 6 ? ['-6'] : ['-4'];
+    // A restarted daemon replaces the rules of its predecessor.
+    for (const pref of [RULE_PREF, RULE_PREF + 1, RULE_PREF + 2]) await this.run(['ip', ...v, 'rule', 'del', 'pref', String(pref)], true);
     if (ipFamily(this.host.localAddress) === fam) await this.run(['ip', ...v, 'rule', 'add', 'pref', String(RULE_PREF), 'from', this.host.localAddress, 'lookup', 'main']);
     await this.run(['ip', ...v, 'rule', 'add', 'pref', String(RULE_PREF + 1), 'lookup', 'main', 'suppress_prefixlength', '0']);
     await this.run(['ip', ...v, 'rule', 'add', 'pref', String(RULE_PREF + 2), 'lookup', String(CLIENT_TABLE)]);

@@ -153,12 +153,16 @@ export class SecurityAssociationDatabase {
 
   /**
    * Seals an outbound packet. With `entry` (the fast path: the TUN interface the packet came
-   * from names its tunnel) no selector is evaluated; without, the SPD is searched.
+   * from names its tunnel) only that entry's selectors are checked; without, the SPD is searched.
    */
   seal(inner: Buffer, entry?: SpdEntry): SadSealResult {
     const e = entry ?? this.lookupOutbound(inner);
     const sa = e?.outSa;
     if (!sa) return this.drop('no-policy');
+    // The fast path still honours narrowed selectors (RFC 4301 5.1): a hub whose CHILD SA covers
+    // one client address must not send the interface's other traffic (IPv6 neighbour discovery,
+    // multicast) into it, where the client would drop it as a policy mismatch.
+    if (entry && (entry.local.length || entry.remote.length) && !entry.matchesOutbound(inner)) return this.drop('policy-mismatch');
     const r: SealResult = sealWith(sa, inner);
     if (!r.ok) return r;
     return { ok: true, packet: r.packet, sa };

@@ -630,12 +630,12 @@ export class FlexvpnClients {
     if (manual || !c.active) {
       c.phase = 'idle';
       c.active = false;
-      this.emit(c, 'client-state', `${c.cfg.name}: no peer left in the gateway list (${size} entries): idle until "crypto ikev2 client flexvpn connect ${c.cfg.name}"`, { phase: 'idle', exhausted: true });
+      this.emit(c, 'client-state', `${c.cfg.name}: no peer left in the gateway list (${size} entr${size === 1 ? 'y' : 'ies'}): idle until "crypto ikev2 client flexvpn connect ${c.cfg.name}"`, { phase: 'idle', exhausted: true });
       return;
     }
     c.phase = 'waiting';
     const delay = c.cfg.retryDelay * 1000;
-    this.emit(c, 'client-state', `${c.cfg.name}: every peer of the gateway list (${size} entries) failed or was skipped: starting over in ${c.cfg.retryDelay} s`, { phase: 'waiting', exhausted: true, retryIn: c.cfg.retryDelay, list: this.listNames(c) });
+    this.emit(c, 'client-state', `${c.cfg.name}: every peer of the gateway list (${size} entr${size === 1 ? 'y' : 'ies'}) failed or was skipped: starting over in ${c.cfg.retryDelay} s`, { phase: 'waiting', exhausted: true, retryIn: c.cfg.retryDelay, list: this.listNames(c) });
     this.timers.set(`retry:${c.cfg.name}`, now + delay, (t) => {
       if (!c.active || c.phase !== 'waiting') return;
       this.trigger(c, 'retry', `retry delay (${c.cfg.retryDelay} s) over: a new pass over the gateway list`, t);

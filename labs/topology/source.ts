@@ -1,5 +1,6 @@
 // A topology file parsed with its positions kept: JSON paths map back to line and column, and
-// duplicate keys (which the plain JS value would silently merge) are found here.
+// duplicate keys (which the plain JS value would silently merge) are found here. YAML merge keys
+// (`<<: *anchor`) are honoured, so nodes can share a config block.
 
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
@@ -12,7 +13,7 @@ export class TopologySource {
   readonly syntaxErrors: Diagnostic[] = [];
 
   constructor(readonly file: string, readonly text: string) {
-    this.doc = parseDocument(text, { lineCounter: this.lineCounter, uniqueKeys: false, prettyErrors: false });
+    this.doc = parseDocument(text, { lineCounter: this.lineCounter, uniqueKeys: false, prettyErrors: false, merge: true });
     for (const e of this.doc.errors) {
       const { line, col } = this.lineCounter.linePos(e.pos[0]);
       this.syntaxErrors.push({ file, line, col, path: [], message: `YAML syntax: ${e.message.split('\n')[0]}` });

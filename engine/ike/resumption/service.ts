@@ -206,7 +206,11 @@ export class ResumptionService {
       return false;
     }
     const lifetime = data.readUInt32BE(0);
-    if (!sa.keys || !sa.suite || !sa.localId || lifetime === 0) return false;
+    if (!sa.keys || !sa.suite || !sa.localId) return false;
+    if (lifetime === 0) {
+      sa.emit('resume', 'TICKET_LT_OPAQUE with a lifetime of 0 s: ticket ignored', { step: 'ticket-malformed' });
+      return false;
+    }
     const t: ClientTicket = {
       ticket: Buffer.from(data.subarray(4)), lifetime, receivedAt: now, expiresAt: now + lifetime * 1000, gateway: sa.remote.address,
       skD: sa.keys.skD, suite: { ...sa.suite }, localId: sa.localId, remoteId: sa.remoteId, authLocal: sa.authLocalMethod, authRemote: sa.authRemoteMethod,

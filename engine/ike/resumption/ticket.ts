@@ -1,4 +1,4 @@
-// RFC 5723 tickets "by value" (section 6.1 and the example format of Appendix A.1): the gateway
+// RFC 5723 tickets "by value" (section 6, ticket handling, and the example format of Appendix A.1): the gateway
 // puts the state it needs to resume an IKE SA into the ticket itself, encrypted and authenticated
 // with a key only it holds, and keeps nothing per client. The ticket is opaque to the client.
 //
@@ -25,7 +25,7 @@ const ICV_LENGTH = 16;
 
 /** What the gateway keeps of an IKE SA in a ticket. */
 export interface TicketState {
-  /** Random ticket identity (16 octets, hex): a ticket is accepted once (RFC 5723 section 9.3). */
+  /** Random ticket identity (16 octets, hex): a ticket is accepted once (replay protection, RFC 5723 security considerations). */
   id: string;
   /** Issue and absolute expiry time, milliseconds since the epoch of the engine clock. */
   issued: number;
