@@ -37,7 +37,13 @@ export function checkClientStep(kind: string, o: Raw, p: JsonPath, c: StepCheck)
       return { args: { node, object, state: o['state'] }, title: `track ${object} on ${node} goes ${String(o['state'])}` };
     }
     case 'client': {
-      if (n && n.kind !== 'flexvpn-client') c.err([...p, 'node'], `node "${node}" is a ${n.kind}, not a flexvpn-client`);
+      // Remote-access clients (anyconnect-client, windows-client) connect and disconnect too: the user's buttons.
+      const ra = n?.kind === 'anyconnect-client' || n?.kind === 'windows-client';
+      if (n && n.kind !== 'flexvpn-client' && !ra) c.err([...p, 'node'], `node "${node}" is a ${n.kind}, not a flexvpn-client, anyconnect-client or windows-client`);
+      if (ra) {
+        if (o['client'] !== undefined) c.err([...p, 'client'], `${node} is a ${n!.kind}: it has one connection, no client blocks`);
+        return { args: { node, do: o['do'] }, title: `${node}: the user ${o['do'] === 'connect' ? 'connects' : 'disconnects'}` };
+      }
       const blocks = ((n?.config as { clients?: Array<{ name: string }> } | undefined)?.clients ?? []).map((b) => b.name);
       if (o['client'] !== undefined && n?.kind === 'flexvpn-client' && !blocks.includes(String(o['client']))) c.err([...p, 'client'], `${node} has no client "${String(o['client'])}" (configured: ${blocks.join(', ')})`);
       const which = o['client'] !== undefined ? ` ${String(o['client'])}` : '';

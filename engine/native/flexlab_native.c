@@ -340,9 +340,9 @@ static int nl_ifindex(int fd, const char *name) {
 }
 
 /** Throws "<op> <what> dev <ifname>: <strerror>[ (<kernel's message>)]" with code, errno, syscall. */
-static void throw_netlink(napi_env env, int err, const char *op, const char *cidr, const char *ifname, const char *detail) {
+static void throw_netlink(napi_env env, int err, const char *op, const char *what, const char *ifname, const char *detail) {
   char msg[512];
-  snprintf(msg, sizeof msg, "%s %s dev %s: %s%s%s%s", op, cidr, ifname, strerror(err), detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
+  snprintf(msg, sizeof msg, "%s %s dev %s: %s%s%s%s", op, what, ifname, strerror(err), detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
   const char *name = strerrorname_np(err);
   napi_value code = NULL, message = NULL, error = NULL, v = NULL;
   napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
