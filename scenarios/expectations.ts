@@ -435,11 +435,20 @@ export function checkEvents(ctx: CheckContext, a: Args): Outcome {
   const relevant = all.filter((e) => nodes.size === 0 || nodes.has(e.node));
   let cursor = 0;
   let prevAt: number | undefined;
+  let prev: { index: number; node: string } | undefined;
+  const used = new Set<LoggedEvent>();
   const found: string[] = [];
   for (const m of seq) {
     let hit: LoggedEvent | undefined;
-    for (let i = cursor; i < relevant.length; i++) {
-      if (matches(relevant[i]!, m, defNode)) { hit = relevant[i]; cursor = i + 1; break; }
+    // "After the previous one" is judged by time across nodes (two daemons can log causally
+    // ordered events in the same millisecond, in either order in the merged list) and by log
+    // order within one node.
+    let start = cursor;
+    if (prevAt !== undefined) while (start > 0 && relevant[start - 1]!.time >= prevAt) start--;
+    for (let i = start; i < relevant.length; i++) {
+      const e = relevant[i]!;
+      if (used.has(e) || (prev && e.node === prev.node && i <= prev.index)) continue;
+      if (matches(e, m, defNode)) { hit = e; cursor = i + 1; prev = { index: i, node: e.node }; used.add(e); break; }
     }
     if (!hit) {
       const after = relevant.slice(cursor).filter((e) => eventType(e) !== 'message').slice(0, 12).map((e) => evLine(e, ref));

@@ -76,9 +76,21 @@ export function events(lab: Lab, node: string): LoggedEvent[] {
 
 /** TCP through the tunnel: iperf3 for `seconds` from one node to another; returns Mbit/s received. */
 export async function iperf(lab: Lab, client: string, server: string, serverAddr: string, seconds = 2, reverse = false): Promise<number> {
-  await lab.exec(server, ['iperf3', '-s', '-1', '-D', '-B', serverAddr]);
-  await new Promise((r) => setTimeout(r, 300));
-  const out = await lab.exec(client, ['iperf3', '-c', serverAddr, '-t', String(seconds), '-J', ...(reverse ? ['-R'] : [])], { timeoutMs: (seconds + 30) * 1000 });
-  const j = JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } };
-  return j.end.sum_received.bits_per_second / 1e6;
+  // The one-off server (-1 -D) may not listen yet on a loaded machine: a refused client is retried
+  // (bounded), with a new server only when the last one is gone.
+  let last = '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const running = await lab.run(server, ['pgrep', '-f', `iperf3 -s -1 -D -B ${serverAddr}`]);
+    if (running.code !== 0) await lab.exec(server, ['iperf3', '-s', '-1', '-D', '-B', serverAddr]);
+    await new Promise((r) => setTimeout(r, 300 + attempt * 500));
+    const r = await lab.run(client, ['iperf3', '-c', serverAddr, '-t', String(seconds), '-J', ...(reverse ? ['-R'] : [])], { timeoutMs: (seconds + 30) * 1000 });
+    try {
+      const j = JSON.parse(r.stdout) as { error?: string; end?: { sum_received?: { bits_per_second: number } } };
+      if (j.end?.sum_received) return j.end.sum_received.bits_per_second / 1e6;
+      last = j.error ?? r.stdout.slice(0, 200);
+    } catch {
+      last = `${r.stdout.slice(0, 200)} ${r.stderr.slice(0, 200)}`;
+    }
+  }
+  throw new Error(`iperf3 ${client} -> ${serverAddr} failed 5 times: ${last}`);
 }
