@@ -181,6 +181,26 @@ function flowLine(c: ChildSaView): string {
   return `permit ip ${host(c.localTs[0] ?? '0.0.0.0/0')} ${host(c.remoteTs[0] ?? '0.0.0.0/0')}`;
 }
 
+/**
+ * The session's authorization attributes with where each came from (local policy, RADIUS group,
+ * RADIUS user, implicit/cached), and what was pushed to the peer; ours, IOS shows them in debugs.
+ */
+function sessionAttributes(s: SessionView): string[] {
+  const show = (v: unknown) => (Array.isArray(v) ? v.join(', ') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+  const out: string[] = [];
+  const authz = Object.entries(s.aaa?.authorization ?? {});
+  if (authz.length) {
+    out.push('  Session attributes (source):');
+    for (const [k, a] of authz) out.push(`        ${k}: ${show(a.value)}  (${a.source})`);
+  }
+  const pushed = Object.entries(s.assignedConfig?.pushed ?? {});
+  if (pushed.length) {
+    out.push('  Pushed to the peer (source):');
+    for (const [k, a] of pushed) out.push(`        ${k}: ${show(a.value)}  (${a.source})`);
+  }
+  return out;
+}
+
 /** `show crypto session [detail]` (F-SHOW-02). */
 export function showSession(sas: SessionView[], detail = false, now = Date.now()): string {
   const lines: string[] = ['Crypto session current status', ''];
@@ -213,6 +233,7 @@ export function showSession(sas: SessionView[], detail = false, now = Date.now()
         lines.push(`        Outbound: #pkts enc'ed ${k?.packetsOut ?? 0} drop ${k?.dropsOut ?? 0} life (KB/Sec) ${kbLeft(c, 'out')}/${c.remainingSeconds ?? 0}`);
       }
     }
+    if (detail) lines.push(...sessionAttributes(s));
     lines.push('');
   }
   return lines.join('\n');

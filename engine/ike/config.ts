@@ -236,6 +236,8 @@ export interface Ikev2Profile {
   authorization?: AuthorizationConfig;
   /** `aaa accounting {psk|eap|cert} LIST`: RADIUS accounting Start/Stop for the sessions of this profile. */
   accounting?: boolean;
+  /** `aaa accounting update periodic N`: an Interim-Update every N seconds (minutes in IOS). */
+  accountingInterim?: number;
   /** Responder: grant RFC 5723 session resumption tickets to peers that ask (engine/ike/resumption/). */
   resumption?: import('./resumption/service.ts').ResumptionPolicy;
 

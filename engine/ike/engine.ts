@@ -551,6 +551,7 @@ export class IkeEngine implements EngineCore {
       sa.accountingStartedAt = now;
       if (!sa.auditSessionId) sa.auditSessionId = this.auditSessionId(sa);
       this.act({ type: 'accounting', record: this.accountingRecord(sa, 'start') });
+      this.armAccountingInterim(sa, now);
     }
     const conn = [...this.connections.values()].find((c) => c.saId === sa.id);
     if (conn) conn.attempts = 0;
@@ -559,6 +560,19 @@ export class IkeEngine implements EngineCore {
       sa.emit('reconnect', `session ${conn.grant.sessionId} reconnected without user authentication`, { reconnect: 'reconnected', sessionId: conn.grant.sessionId });
     }
     this.armIkeTimers(sa, now);
+  }
+
+  /** Interim-Update every `accountingInterim` seconds while the session lasts (also after an IKE rekey). */
+  private armAccountingInterim(sa: IkeSa, now: number): void {
+    const every = sa.profile?.accountingInterim;
+    if (!every || every <= 0 || !sa.accountingSessionId) return;
+    const tick = (t: number) => {
+      if (!sa.isEstablished || !sa.accountingSessionId) return;
+      this.now = t;
+      this.act({ type: 'accounting', record: this.accountingRecord(sa, 'interim') });
+      this.timers.set(`${sa.timerPrefix}acctinterim`, t + every * 1000, tick);
+    };
+    this.timers.set(`${sa.timerPrefix}acctinterim`, now + every * 1000, tick);
   }
 
   private armIkeTimers(sa: IkeSa, now: number): void {
@@ -669,6 +683,7 @@ export class IkeEngine implements EngineCore {
     n.aaaUserName = old.aaaUserName;
     n.authorization = old.authorization;
     old.accountingSessionId = undefined; // the session goes on under the new SA: no Stop for the old one
+    this.armAccountingInterim(n, now);
     n.configReceived = old.configReceived;
     n.anyconnect = old.anyconnect;
     n.resumption = old.resumption;

@@ -150,7 +150,10 @@ export const profileProperties: Record<string, object> = {
     },
     additionalProperties: false,
   },
-  accounting: { type: 'boolean', description: '`aaa accounting ... start-stop`: RADIUS accounting for the sessions' },
+  accounting: {
+    description: '`aaa accounting ... start-stop`: RADIUS accounting for the sessions (true), with `interim-interval` seconds between Interim-Updates (`aaa accounting update periodic`)',
+    oneOf: [{ type: 'boolean' }, { type: 'object', properties: { 'interim-interval': { type: 'integer', minimum: 1 } }, additionalProperties: false }],
+  },
   resumption: {
     type: 'object',
     description: 'responder (hub): grant RFC 5723 session resumption tickets to peers that ask (`resume: true` on the client)',

@@ -237,7 +237,8 @@ export function buildProfile(name: string, cfg: Cfg, baseDir: string, extra: { c
       user: authz.user && typeof authz.user === 'object' ? { source: authz.user.source as 'local' | 'radius' | 'cached', policy: authz.user.policy as string | undefined, nameMangler: mangler(authz.user['name-mangler']) } : undefined,
       override: authz.override === true,
     } : undefined,
-    accounting: cfg.accounting === true,
+    accounting: cfg.accounting === true || (typeof cfg.accounting === 'object' && cfg.accounting !== null),
+    accountingInterim: typeof cfg.accounting === 'object' && cfg.accounting !== null ? (cfg.accounting as { 'interim-interval'?: number })['interim-interval'] : undefined,
     resumption: resumptionPolicy(cfg.resumption),
     anyconnectServer: authRemote.includes('anyconnect-eap') && ac ? {
       certRequest: ac['cert-request'] === true,

@@ -297,6 +297,19 @@ export class ChildCreateTask implements Task {
         return DONE;
       }
     }
+    // `ipsec flow-limit N` / ipsec:ipsec-flow-limit (F-CFG-09): at most N CHILD SAs per session (a
+    // rekey replaces one and does not count). The seeds name no refusal notify: NO_ADDITIONAL_SAS
+    // is RFC 7296's for "no more CHILD SAs on this IKE SA".
+    const flowLimit = sa.authorization?.flowLimit?.value;
+    if (!old && flowLimit !== undefined) {
+      const live = [...sa.children.values()].filter((c) => c.state !== 'REKEYED' && c.state !== 'DELETING').length;
+      if (live >= flowLimit) {
+        this.responseError = { notify: NotifyType.NO_ADDITIONAL_SAS };
+        x.core.counter('flow-limit-refused');
+        sa.emit('child-failed', `CHILD SA ${live + 1} refused: the session's IPsec flow limit is ${flowLimit} (NO_ADDITIONAL_SAS)`, { flowLimit, live });
+        return DONE;
+      }
+    }
     const ipsec = profile.ipsec;
     const theirKe = ke(received);
     // Without PFS configured we still accept the group the initiator chose (RFC 7296 1.3.1);
