@@ -154,3 +154,14 @@ test('lifetime events of every installed SA come out of the SAD in order', (t) =
   t.deepEqual(sad.drainEvents(), []);
   t.deepEqual(sad.seal(ipPacket(4, 40), entry), { ok: false, reason: 'lifetime-expired' });
 });
+
+test('fast path with any/any selectors: no per-packet check for that IP version, the other version is a mismatch', (t) => {
+  const sad = new SecurityAssociationDatabase();
+  const a = saPair(0x4001);
+  const entry = sad.addPolicy({ name: 'any4', localTs: [ts4('0.0.0.0', '255.255.255.255')], remoteTs: [ts4('0.0.0.0', '255.255.255.255')], outSa: a.out });
+  t.deepEqual([...entry.openVersions], [4]);
+  t.true(sad.seal(udp4('192.168.0.1', '172.16.9.9'), entry).ok);
+  t.deepEqual(sad.seal(ipPacket(6, 60), entry), { ok: false, reason: 'policy-mismatch' });
+  const narrow = sad.addPolicy({ name: 'host', localTs: [ts4('0.0.0.0', '255.255.255.255')], remoteTs: [ts4('10.0.0.8', '10.0.0.8')], outSa: a.out });
+  t.deepEqual([...narrow.openVersions], []);
+});

@@ -61,7 +61,9 @@ export class NodeDaemon {
   private trafficTimer?: NodeJS.Timeout;
   private addressTimer?: NodeJS.Timeout;
   private moving = false;
+  /** Highest virtual-access number handed out, and the freed ones below it (ascending). */
   private vaCounter = 0;
+  private readonly vaFree: number[] = [];
   private readonly startedAt = Date.now();
   private stopping = false;
   private aaa?: AaaLayer;
@@ -137,6 +139,7 @@ export class NodeDaemon {
         this.pump();
       },
       onIke: (data, from) => this.ikeIn(data, from, natPort),
+      onTunnelClosed: (ifname) => this.releaseVirtualAccess(ifname),
     });
     if (this.setup.role === 'spoke') {
       const conn = this.setup.connection!;
@@ -284,6 +287,16 @@ export class NodeDaemon {
     }
   }
 
+  private releaseVirtualAccess(ifname: string): void {
+    const prefix = this.setup.template?.prefix;
+    if (!prefix || !ifname.startsWith(prefix)) return;
+    const n = Number(ifname.slice(prefix.length));
+    if (!Number.isInteger(n) || n < 1) return;
+    let i = this.vaFree.length;
+    while (i > 0 && this.vaFree[i - 1]! > n) i--;
+    this.vaFree.splice(i, 0, n);
+  }
+
   private installChild(c: ChildSaInstall): void {
     let t: Tunnel | undefined;
     if (this.client) {
@@ -296,10 +309,7 @@ export class NodeDaemon {
       if (!t) {
         // FlexVPN server: a virtual-access interface per session, cloned from the template.
         // IOS reuses the lowest free Virtual-Access number; so do we, once its TUN is really gone.
-        const taken = new Set([...this.dataplane.tunnels.values()].map((x) => x.ifname));
-        let n = 1;
-        while (taken.has(`${this.setup.template!.prefix}${n}`) || this.dataplane.closing.has(`${this.setup.template!.prefix}${n}`)) n++;
-        this.vaCounter = Math.max(this.vaCounter, n);
+        const n = this.vaFree.length ? this.vaFree.shift()! : ++this.vaCounter;
         const tpl = this.setup.template!;
         t = this.dataplane.tunnel({ key: `session:${c.ikeSaId}:${n}`, ifname: `${tpl.prefix}${n}`, mtu: tpl.mtu, persistent: false }, c.local, c.remote);
       }

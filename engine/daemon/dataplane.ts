@@ -66,6 +66,8 @@ export class DataPlane {
     private readonly hooks: {
       onLifetime: (childId: number, kind: 'soft' | 'hard') => void;
       onIke: (data: Buffer, from: Endpoint) => void;
+      /** A tunnel's TUN is really gone (closed on the thread pool): its name may be used again. */
+      onTunnelClosed?: (ifname: string) => void;
     },
   ) {
     this.listen(udp);
@@ -263,13 +265,9 @@ export class DataPlane {
     }
   }
 
-  /** Interface names whose TUN is still being closed (not reusable yet). */
-  readonly closing = new Set<string>();
-
   close(t: Tunnel): void {
     for (const id of [...t.children.keys()]) this.remove(id);
-    this.closing.add(t.ifname);
-    t.tun.close(() => this.closing.delete(t.ifname));
+    t.tun.close(() => this.hooks.onTunnelClosed?.(t.ifname));
     this.unbindIkeSa(t);
     this.tunnels.delete(t.key);
   }

@@ -39,6 +39,11 @@ export class SpdEntry {
   outSa: EspSa | undefined;
   /** @internal */ readonly local: CompiledSelector[];
   /** @internal */ readonly remote: CompiledSelector[];
+  /**
+   * @internal IP versions whose every packet this entry allows both ways (an any/any selector on
+   * each side): the outbound fast path skips the per-packet check for them.
+   */
+  readonly openVersions: ReadonlySet<number>;
 
   constructor(init: SpdEntryInit) {
     this.name = init.name ?? '';
@@ -47,6 +52,7 @@ export class SpdEntry {
     this.outSa = init.outSa;
     this.local = init.localTs.map(compileSelector);
     this.remote = init.remoteTs.map(compileSelector);
+    this.openVersions = new Set([4, 6].filter((v) => this.local.some((c) => coversAll(c, v)) && this.remote.some((c) => coversAll(c, v))));
   }
 
   /** Whether an outbound packet (src local, dst remote) falls under this policy. */
@@ -162,7 +168,7 @@ export class SecurityAssociationDatabase {
     // The fast path still honours narrowed selectors (RFC 4301 5.1): a hub whose CHILD SA covers
     // one client address must not send the interface's other traffic (IPv6 neighbour discovery,
     // multicast) into it, where the client would drop it as a policy mismatch.
-    if (entry && (entry.local.length || entry.remote.length) && !entry.matchesOutbound(inner)) return this.drop('policy-mismatch');
+    if (entry && (entry.local.length || entry.remote.length) && !entry.openVersions.has(inner[0]! >> 4) && !entry.matchesOutbound(inner)) return this.drop('policy-mismatch');
     const r: SealResult = sealWith(sa, inner);
     if (!r.ok) return r;
     return { ok: true, packet: r.packet, sa };
@@ -207,6 +213,12 @@ function compileSelector(ts: TrafficSelector): CompiledSelector {
     throw new Error(`traffic selector ${ts.startAddr}-${ts.endAddr} does not match its type ${ts.tsType}`);
   }
   return { version, protocol: ts.ipProtocol, startPort: ts.startPort, endPort: ts.endPort, start, end };
+}
+
+/** A selector of IP version `v` that every packet of that version falls in (any protocol, port, address). */
+function coversAll(c: CompiledSelector, v: number): boolean {
+  return c.version === v && c.protocol === 0 && c.startPort === 0 && c.endPort === 0xffff
+    && c.start.every((b) => b === 0) && c.end.every((b) => b === 0xff);
 }
 
 /**

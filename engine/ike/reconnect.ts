@@ -84,11 +84,6 @@ export class ReconnectSessions {
     return this.sessions.get(id);
   }
 
-  byIkeSa(ikeSaId: number): ReconnectSession | undefined {
-    for (const s of this.sessions.values()) if (s.ikeSaId === ikeSaId && s.state === 'active') return s;
-    return undefined;
-  }
-
   delete(id: string): void {
     this.sessions.delete(id);
   }

@@ -389,78 +389,83 @@ static const uint16_t nl_create_flags[] = {
   [NL_DEL] = 0,
 };
 
+// One address or route request: the arguments, the socket and the interface index (nl_call_begin),
+// then the message built by the caller, sent and acknowledged (nl_call_end); every failure throws
+// with the operation, the prefix, the device and the kernel's own explanation.
+typedef struct {
+  int op, family, prefix, fd, index;
+  char ifname[IFNAMSIZ], cidr[64], detail[256];
+  uint8_t addr[16];
+  const char *what;
+  nl_request_t req;
+} nl_call_t;
+
+static bool nl_call_begin(napi_env env, napi_callback_info info, nl_call_t *c, const char *new_name, const char *del_name) {
+  memset(c, 0, sizeof *c);
+  if (!nl_args(env, info, &c->op, c->ifname, c->cidr, sizeof c->cidr, &c->family, c->addr, &c->prefix)) return false;
+  c->what = c->op == NL_DEL ? del_name : new_name;
+  c->fd = nl_socket();
+  if (c->fd < 0) { throw_netlink(env, -c->fd, c->what, c->cidr, c->ifname, c->detail); return false; }
+  c->index = nl_ifindex(c->fd, c->ifname);
+  if (c->index < 0) { throw_netlink(env, -c->index, c->what, c->cidr, c->ifname, c->detail); return false; }
+  c->req.h.nlmsg_flags = nl_create_flags[c->op];
+  return true;
+}
+
+static napi_value nl_call_end(napi_env env, nl_call_t *c) {
+  int r = nl_transact(c->fd, &c->req, c->detail, sizeof c->detail);
+  if (r < 0) throw_netlink(env, -r, c->what, c->cidr, c->ifname, c->detail);
+  return NULL;
+}
+
 // netlinkAddress(op: 'add' | 'replace' | 'del', ifname: string, cidr: string): void
 static napi_value js_netlink_address(napi_env env, napi_callback_info info) {
-  int op, family, prefix;
-  char ifname[IFNAMSIZ], cidr[64], detail[256] = "";
-  uint8_t addr[16];
-  if (!nl_args(env, info, &op, ifname, cidr, sizeof cidr, &family, addr, &prefix)) return NULL;
-  const char *what = op == NL_DEL ? "RTM_DELADDR" : "RTM_NEWADDR";
-  int fd = nl_socket();
-  if (fd < 0) { throw_netlink(env, -fd, what, cidr, ifname, detail); return NULL; }
-  int index = nl_ifindex(fd, ifname);
-  if (index < 0) { throw_netlink(env, -index, what, cidr, ifname, detail); return NULL; }
-  nl_request_t req;
-  memset(&req, 0, sizeof req);
-  req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
-  req.h.nlmsg_type = op == NL_DEL ? RTM_DELADDR : RTM_NEWADDR;
-  req.h.nlmsg_flags = nl_create_flags[op];
-  req.u.ifa.ifa_family = (uint8_t)family;
-  req.u.ifa.ifa_prefixlen = (uint8_t)prefix;
-  req.u.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
-  req.u.ifa.ifa_index = (uint32_t)index;
-  size_t alen = family == AF_INET6 ? 16 : 4;
-  if (family == AF_INET) {
+  nl_call_t c;
+  if (!nl_call_begin(env, info, &c, "RTM_NEWADDR", "RTM_DELADDR")) return NULL;
+  c.req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+  c.req.h.nlmsg_type = c.op == NL_DEL ? RTM_DELADDR : RTM_NEWADDR;
+  c.req.u.ifa.ifa_family = (uint8_t)c.family;
+  c.req.u.ifa.ifa_prefixlen = (uint8_t)c.prefix;
+  c.req.u.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+  c.req.u.ifa.ifa_index = (uint32_t)c.index;
+  size_t alen = c.family == AF_INET6 ? 16 : 4;
+  if (c.family == AF_INET) {
     // Without a peer, IFA_LOCAL and IFA_ADDRESS are the same address (what `ip addr` sends).
-    nl_attr(&req, IFA_LOCAL, addr, alen);
-  } else if (op != NL_DEL) {
+    nl_attr(&c.req, IFA_LOCAL, c.addr, alen);
+  } else if (c.op != NL_DEL) {
     // No duplicate address detection: the address is usable at once (RFC 4862 5.4 allows
     // skipping it; a TUN device is point-to-point and has nobody to collide with).
-    req.u.ifa.ifa_flags = IFA_F_NODAD;
+    c.req.u.ifa.ifa_flags = IFA_F_NODAD;
     uint32_t flags = IFA_F_NODAD;
-    nl_attr(&req, IFA_FLAGS, &flags, sizeof flags);
+    nl_attr(&c.req, IFA_FLAGS, &flags, sizeof flags);
   }
-  nl_attr(&req, IFA_ADDRESS, addr, alen);
-  int r = nl_transact(fd, &req, detail, sizeof detail);
-  if (r < 0) { throw_netlink(env, -r, what, cidr, ifname, detail); return NULL; }
-  return NULL;
+  nl_attr(&c.req, IFA_ADDRESS, c.addr, alen);
+  return nl_call_end(env, &c);
 }
 
 // netlinkRoute(op: 'add' | 'replace' | 'del', ifname: string, cidr: string): void. A route of the
 // main table straight into the device (no gateway), protocol static.
 static napi_value js_netlink_route(napi_env env, napi_callback_info info) {
-  int op, family, prefix;
-  char ifname[IFNAMSIZ], cidr[64], detail[256] = "";
-  uint8_t addr[16];
-  if (!nl_args(env, info, &op, ifname, cidr, sizeof cidr, &family, addr, &prefix)) return NULL;
-  const char *what = op == NL_DEL ? "RTM_DELROUTE" : "RTM_NEWROUTE";
-  int fd = nl_socket();
-  if (fd < 0) { throw_netlink(env, -fd, what, cidr, ifname, detail); return NULL; }
-  int index = nl_ifindex(fd, ifname);
-  if (index < 0) { throw_netlink(env, -index, what, cidr, ifname, detail); return NULL; }
-  nl_request_t req;
-  memset(&req, 0, sizeof req);
-  req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-  req.h.nlmsg_type = op == NL_DEL ? RTM_DELROUTE : RTM_NEWROUTE;
-  req.h.nlmsg_flags = nl_create_flags[op];
-  req.u.rt.rtm_family = (uint8_t)family;
-  req.u.rt.rtm_dst_len = (uint8_t)prefix;
-  req.u.rt.rtm_table = RT_TABLE_MAIN;
-  if (op == NL_DEL) {
+  nl_call_t c;
+  if (!nl_call_begin(env, info, &c, "RTM_NEWROUTE", "RTM_DELROUTE")) return NULL;
+  c.req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+  c.req.h.nlmsg_type = c.op == NL_DEL ? RTM_DELROUTE : RTM_NEWROUTE;
+  c.req.u.rt.rtm_family = (uint8_t)c.family;
+  c.req.u.rt.rtm_dst_len = (uint8_t)c.prefix;
+  c.req.u.rt.rtm_table = RT_TABLE_MAIN;
+  if (c.op == NL_DEL) {
     // Match any scope, protocol and type (what `ip route del` sends): only prefix and device count.
-    req.u.rt.rtm_scope = RT_SCOPE_NOWHERE;
+    c.req.u.rt.rtm_scope = RT_SCOPE_NOWHERE;
   } else {
-    req.u.rt.rtm_protocol = RTPROT_STATIC;
+    c.req.u.rt.rtm_protocol = RTPROT_STATIC;
     // IPv4: a route without a gateway reaches hosts on the link. IPv6 routes have no scope.
-    req.u.rt.rtm_scope = family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
-    req.u.rt.rtm_type = RTN_UNICAST;
+    c.req.u.rt.rtm_scope = c.family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+    c.req.u.rt.rtm_type = RTN_UNICAST;
   }
-  nl_attr(&req, RTA_DST, addr, family == AF_INET6 ? 16 : 4);
-  uint32_t oif = (uint32_t)index;
-  nl_attr(&req, RTA_OIF, &oif, sizeof oif);
-  int r = nl_transact(fd, &req, detail, sizeof detail);
-  if (r < 0) { throw_netlink(env, -r, what, cidr, ifname, detail); return NULL; }
-  return NULL;
+  nl_attr(&c.req, RTA_DST, c.addr, c.family == AF_INET6 ? 16 : 4);
+  uint32_t oif = (uint32_t)c.index;
+  nl_attr(&c.req, RTA_OIF, &oif, sizeof oif);
+  return nl_call_end(env, &c);
 }
 
 // linkSetAddrGenMode(name: string, mode: 'eui64' | 'none' | 'stable-privacy' | 'random'): void.
