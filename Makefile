@@ -55,8 +55,13 @@ build: deps-npm
 typecheck: deps-npm
 	npx tsc --noEmit -p .
 
+# ava's own summary comes first; on a failure the failing tests (and any failed library scenario's
+# first failed step) are printed again at the very end, where a CI log's tail shows them.
 test: deps typecheck
-	npx ava
+	@mkdir -p out; rm -f out/test-failures.txt
+	@set -o pipefail; npx ava 2>&1 | tee out/test-output.txt; status=$$?; \
+	if [ $$status -ne 0 ]; then echo; echo "== failed tests"; grep -E '✘' out/test-output.txt || true; \
+	  [ -f out/test-failures.txt ] && cat out/test-failures.txt; fi; exit $$status
 
 demo: deps
 	./bin/flexlab.js demo

@@ -8,6 +8,8 @@ import { controlPathOf } from '../engine/daemon/daemon.ts';
 import type { Lab } from '../labs/lab.ts';
 import type { SessionView } from '../reports/show.ts';
 
+interface PolicerView { name: string; cir: number; bc: number; conformed: { packets: number; bytes: number }; exceeded: { packets: number; bytes: number } }
+
 export interface TunnelStatus {
   interface: string;
   up: boolean;
@@ -19,6 +21,13 @@ export interface TunnelStatus {
   derivedConfig?: string[];
   /** Hub: ACLs a CoA put on it (ip:inacl#N / ip:outacl#N). */
   acls?: string[];
+  /** Hub: what the data path enforces on it (service policies, access groups, with counters). */
+  policy?: {
+    input?: PolicerView;
+    output?: PolicerView;
+    inAcl?: { name: string; show: string[] };
+    outAcl?: { name: string; show: string[] };
+  };
 }
 
 export interface DaemonStatus {

@@ -11,7 +11,7 @@ import { cidrContains, parseCidr } from '../engine/util/ip.ts';
 import type { Cidr } from '../engine/util/ip.ts';
 import type { SessionView } from '../reports/show.ts';
 import { counterValue } from './daemons.ts';
-import type { Daemons, NodeSnapshot, Snapshot } from './daemons.ts';
+import type { Daemons, NodeSnapshot, Snapshot, TunnelStatus } from './daemons.ts';
 import { eventType } from './events.ts';
 import type { EventStore, LoggedEvent } from './events.ts';
 import type { Flow } from './flows.ts';
@@ -320,7 +320,8 @@ export async function checkTunnel(ctx: CheckContext, a: Args): Promise<Outcome> 
   const up = a['up'] !== false;
   const derived = a['derived-config'] as string[] | undefined;
   const extra = [a['mtu'] !== undefined ? `MTU ${String(a['mtu'])} in the kernel` : '', derived ? `derived config exactly [${derived.join('; ')}]` : '',
-    a['acls'] ? `ACLs ${(a['acls'] as string[]).join(', ')}` : ''].filter(Boolean);
+    a['acls'] ? `ACLs ${(a['acls'] as string[]).join(', ')}` : '',
+    a['service-policy'] ? `service-policy ${JSON.stringify(a['service-policy'])}` : '', a['access-group'] ? `access-group ${JSON.stringify(a['access-group'])}` : ''].filter(Boolean);
   const expected = `${node}: tunnel${a['interface'] ? ` ${String(a['interface'])}` : ''}${a['peer'] ? ` of peer ${String(a['peer'])}` : ''} ${up ? 'up' : 'down'}${a['address'] ? ` with an address in ${String(a['address'])}` : ''}${a['routes'] ? ` carrying ${(a['routes'] as string[]).join(', ')} (daemon and kernel)` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`;
   let st;
   try { st = await ctx.daemons.status(node); } catch (e) { return { ok: false, expected, seen: `the daemon of ${node} does not answer: ${(e as Error).message}`, look }; }
@@ -330,7 +331,7 @@ export async function checkTunnel(ctx: CheckContext, a: Args): Promise<Outcome> 
   if (a['mtu'] !== undefined || a['routes'] !== undefined) for (const t of tunnels) if (t.up) kernel.set(t.interface, await kernelView(ctx, node, t.interface));
   const line = (t: (typeof tunnels)[number]) => {
     const k = kernel.get(t.interface);
-    return `${t.interface} ${t.up ? 'up' : 'down'} addresses ${t.addresses.join(',') || 'none'} routes ${t.routes.join(',') || 'none'}${k ? ` (kernel: mtu ${k.mtu ?? '?'}, routes ${k.routes.join(',') || 'none'})` : ''}${t.derivedConfig?.length ? ` derived config [${t.derivedConfig.join('; ')}]` : ''}${t.acls?.length ? ` ACLs ${t.acls.join(', ')}` : ''}`;
+    return `${t.interface} ${t.up ? 'up' : 'down'} addresses ${t.addresses.join(',') || 'none'} routes ${t.routes.join(',') || 'none'}${k ? ` (kernel: mtu ${k.mtu ?? '?'}, routes ${k.routes.join(',') || 'none'})` : ''}${t.derivedConfig?.length ? ` derived config [${t.derivedConfig.join('; ')}]` : ''}${t.acls?.length ? ` ACLs ${t.acls.join(', ')}` : ''}${policyLine(t.policy)}`;
   };
   const seen = tunnels.map(line).join('; ') || `no tunnel interface${a['peer'] ? ` of ${String(a['peer'])}` : ''}`;
   if (!up) return { ok: tunnels.every((t) => !t.up), expected, seen, look };
@@ -340,9 +341,30 @@ export async function checkTunnel(ctx: CheckContext, a: Args): Promise<Outcome> 
       && (a['routes'] === undefined || (a['routes'] as string[]).every((r) => t.routes.includes(r) && !!k?.routes.includes(r)))
       && (a['mtu'] === undefined || k?.mtu === n(a['mtu']))
       && (derived === undefined || sameSet(t.derivedConfig ?? [], derived))
-      && (a['acls'] === undefined || (a['acls'] as string[]).every((x) => (t.acls ?? []).includes(x)));
+      && (a['acls'] === undefined || (a['acls'] as string[]).every((x) => (t.acls ?? []).includes(x)))
+      && policyMatches(t.policy, a['service-policy'] as Record<string, string | null> | undefined, a['access-group'] as Record<string, string | null> | undefined);
   });
   return { ok: good.length > 0, expected, seen, look };
+}
+
+/** service-policy {input, output}: the policy-map name (null: none); access-group {in, out}: a regex on the list name (null: none). */
+function policyMatches(p: TunnelStatus['policy'], sp?: Record<string, string | null>, ag?: Record<string, string | null>): boolean {
+  for (const [dir, want] of Object.entries(sp ?? {})) {
+    const have = p?.[dir as 'input' | 'output']?.name;
+    if (want === null ? have !== undefined : have !== want) return false;
+  }
+  for (const [dir, want] of Object.entries(ag ?? {})) {
+    const have = p?.[dir === 'in' ? 'inAcl' : 'outAcl']?.name;
+    if (want === null ? have !== undefined : have === undefined || !new RegExp(want).test(have)) return false;
+  }
+  return true;
+}
+
+function policyLine(p: TunnelStatus['policy']): string {
+  if (!p) return '';
+  const parts = [p.input && `service-policy input ${p.input.name}`, p.output && `service-policy output ${p.output.name}`,
+    p.inAcl && `ip access-group ${p.inAcl.name} in`, p.outAcl && `ip access-group ${p.outAcl.name} out`].filter(Boolean);
+  return parts.length ? ` [${parts.join('; ')}]` : '';
 }
 
 export async function checkCounter(ctx: CheckContext, a: Args): Promise<Outcome> {
@@ -482,7 +504,7 @@ export async function checkTraffic(ctx: CheckContext, a: Args, deadline: number,
   const flow = ctx.flows.get(String(a['flow']));
   const expectedParts = [a['maxLossPct'] !== undefined ? `loss at most ${String(a['maxLossPct'])}%` : '', a['max-lost'] !== undefined ? `at most ${String(a['max-lost'])} lost` : '',
     a['maxGapMs'] !== undefined ? `longest gap at most ${formatMs(n(a['maxGapMs']))}` : '', a['min-received'] !== undefined ? `at least ${String(a['min-received'])} replies` : '',
-    a['minBps'] !== undefined ? `throughput at least ${formatRate(n(a['minBps']))}` : ''].filter(Boolean);
+    a['minBps'] !== undefined ? `throughput at least ${formatRate(n(a['minBps']))}` : '', a['maxBps'] !== undefined ? `throughput at most ${formatRate(n(a['maxBps']))}` : ''].filter(Boolean);
   const expected = `traffic "${String(a['flow'])}": ${expectedParts.join(', ')}`;
   if (!flow) return { ok: false, expected, seen: `no flow "${String(a['flow'])}" was started`, look: [], final: true };
   const look = [flow.result.log];
@@ -493,7 +515,7 @@ export async function checkTraffic(ctx: CheckContext, a: Args, deadline: number,
     if (flow.running && !(await flow.finished(Math.max(deadline, ends), signal))) return { ok: false, expected, seen: 'the TCP flow is still running', look };
     const r = flow.refresh();
     if (r.error || r.bps === undefined) return { ok: false, expected, seen: `iperf3 failed: ${r.error ?? 'no result'}`, look, final: true };
-    const ok = a['minBps'] === undefined || r.bps >= n(a['minBps']);
+    const ok = (a['minBps'] === undefined || r.bps >= n(a['minBps'])) && (a['maxBps'] === undefined || r.bps <= n(a['maxBps']));
     return { ok, expected, seen: `${formatRate(r.bps)}${r.retransmits !== undefined ? `, ${r.retransmits} TCP retransmissions` : ''}`, look, detail: { bps: r.bps }, final: true };
   }
   const r = flow.refresh();

@@ -478,7 +478,9 @@ class StepChecker {
       }
       case 'tunnel': {
         const extra = [e['mtu'] !== undefined ? `MTU ${String(e['mtu'])}` : '', Array.isArray(e['derived-config']) ? `derived config [${(e['derived-config'] as string[]).join('; ')}]` : '',
-          Array.isArray(e['acls']) ? `ACLs ${(e['acls'] as string[]).join(', ')}` : ''].filter(Boolean);
+          Array.isArray(e['acls']) ? `ACLs ${(e['acls'] as string[]).join(', ')}` : '',
+          isObj(e['service-policy']) ? `service-policy ${Object.entries(e['service-policy']).map(([d, v]) => `${d} ${v === null ? 'none' : String(v)}`).join(', ')}` : '',
+          isObj(e['access-group']) ? `access-group ${Object.entries(e['access-group']).map(([d, v]) => `${d} ${v === null ? 'none' : String(v)}`).join(', ')}` : ''].filter(Boolean);
         step.title = `${node} tunnel${e['interface'] ? ` ${String(e['interface'])}` : ''}${towards} is ${e['up'] === false ? 'down' : 'up'}${e['address'] ? ` with an address in ${String(e['address'])}` : ''}${Array.isArray(e['routes']) ? ` routing ${(e['routes'] as string[]).join(', ')}` : ''}${extra.length ? `, ${extra.join(', ')}` : ''}`;
         break;
       }
@@ -566,16 +568,17 @@ class StepChecker {
           else step.args['maxLossPct'] = pc;
         }
         if (e['max-gap'] !== undefined) step.args['maxGapMs'] = this.duration([...q, 'max-gap'], e['max-gap']);
-        if (e['min-throughput'] !== undefined) {
-          const r = parseRate(e['min-throughput']);
-          if (typeof r === 'string') this.err([...q, 'min-throughput'], r);
-          else step.args['minBps'] = r;
-          if (this.flows.get(flow) !== 'tcp') this.err([...q, 'min-throughput'], `throughput is measured on tcp flows; "${flow}" is a ${this.flows.get(flow) ?? 'ping'} flow`);
+        for (const [key, arg] of [['min-throughput', 'minBps'], ['max-throughput', 'maxBps']] as const) {
+          if (e[key] === undefined) continue;
+          const r = parseRate(e[key]);
+          if (typeof r === 'string') this.err([...q, key], r);
+          else step.args[arg] = r;
+          if (this.flows.get(flow) !== 'tcp') this.err([...q, key], `throughput is measured on tcp flows; "${flow}" is a ${this.flows.get(flow) ?? 'ping'} flow`);
         }
         const parts = [e['max-loss'] !== undefined ? `loss at most ${String(e['max-loss'])}${/%/.test(String(e['max-loss'])) ? '' : '%'}` : '', e['max-lost'] !== undefined ? `at most ${String(e['max-lost'])} lost` : '',
           e['max-gap'] !== undefined ? `longest gap at most ${String(e['max-gap'])}` : '', e['min-received'] !== undefined ? `at least ${String(e['min-received'])} replies` : '',
-          e['min-throughput'] !== undefined ? `throughput at least ${String(e['min-throughput'])}` : ''].filter(Boolean);
-        if (!parts.length) this.err(q, 'say what to check: max-loss, max-lost, max-gap, min-received or min-throughput');
+          e['min-throughput'] !== undefined ? `throughput at least ${String(e['min-throughput'])}` : '', e['max-throughput'] !== undefined ? `throughput at most ${String(e['max-throughput'])}` : ''].filter(Boolean);
+        if (!parts.length) this.err(q, 'say what to check: max-loss, max-lost, max-gap, min-received, min-throughput or max-throughput');
         step.title = `traffic "${flow}": ${parts.join(', ')}${e['since'] ? ` since "${String(e['since'])}"` : ''}`;
         break;
       }

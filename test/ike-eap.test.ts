@@ -278,7 +278,7 @@ test('a pre-shared key from AAA is never written to the event log, even when the
 
 test('dual stack with the IPv4 pool exhausted: the next client comes up with IPv6 only (the ASA behaviour, F-ASA-02); IPv6 pools skip the anycast address', (t) => {
   const configMode = { requestAddress: true, requestAddress6: true };
-  const p = pair({ seed: 'dual', initiator: { configMode }, responder: { configMode: { pool: '10.0.0.10-10.0.0.10', pool6: '2001:db8:ff::/120' } } });
+  const p = pair({ seed: 'dual', initiator: { configMode }, responder: { configMode: { pool: '10.0.0.10-10.0.0.10', pool6: '2001:db8:ff::/120', poolExhaustion: 'continue' } } });
   p.up();
   const first = p.hub.engine.ikeSas()[0]!;
   t.is(first.assignedConfig!.address4, '10.0.0.10');
@@ -298,4 +298,26 @@ test('dual stack with the IPv4 pool exhausted: the next client comes up with IPv
   t.truthy(eventsOf(p.hub, 'info').find((e) => /IPv4 pool .* exhausted/.test(e.text)));
   t.false(spoke2.events.some((e) => /INTERNAL_ADDRESS_FAILURE/.test(e.text)), 'the client is not told (S4:25-29)');
   t.is(p.hub.engine.counterSnapshot()['pool-exhausted'], 1);
+});
+
+test('dual stack with the IPv4 pool exhausted on an IOS hub (the default): the session is terminated, its IPv6 address goes back (F-AUTHZ-01, F-CFG-03)', (t) => {
+  const configMode = { requestAddress: true, requestAddress6: true };
+  const p = pair({ seed: 'dual-ios', initiator: { configMode }, responder: { configMode: { pool: '10.0.0.10-10.0.0.10', pool6: '2001:db8:ff::/120' } } });
+  p.up();
+  const prof = { ...p.conn.profile, localIdentity: { type: 'fqdn' as const, value: 'spoke2.flexlab.test' } };
+  const e2 = new IkeEngine({ name: 'spoke2', random: seededRandom('dual-ios-2'), profiles: [prof] });
+  const spoke2 = p.net.add('spoke2', '192.0.2.11', e2);
+  e2.initiate({ ...p.conn, name: 'tunnel1', profile: prof, local: { address: '192.0.2.11', port: 500 } }, p.net.now);
+  p.net.runUntil(() => spoke2.events.some((e) => /INTERNAL_ADDRESS_FAILURE/.test(e.text)), 30_000);
+  p.net.advance(5_000);
+  t.true(spoke2.events.some((e) => /INTERNAL_ADDRESS_FAILURE/.test(e.text)), 'the client is told INTERNAL_ADDRESS_FAILURE');
+  t.false(e2.ikeSas().some((s) => s.children.length > 0), 'no CHILD SA on the client');
+  const hubSide = p.hub.engine.ikeSas().filter((s) => s.remoteId === 'spoke2.flexlab.test');
+  t.true(hubSide.every((s) => s.children.length === 0 && !s.assignedConfig), 'no CHILD SA and no assignment on the hub');
+  t.deepEqual(hubSide.map((s) => s.status), [], 'no IKE SA of spoke2 left on the hub');
+  t.deepEqual(e2.ikeSas().map((s) => s.status), [], 'none on the client');
+  const failed = eventsOf(p.hub, 'config-assigned').find((e) => /no address for spoke2/.test(e.text));
+  t.regex(failed?.text ?? '', /IPv4 address pool exhausted \(dual stack requested; pool-exhaustion terminate\)/);
+  const v6 = p.hub.engine.pools.all().find((x) => x.name.includes('2001:db8:ff::'))!;
+  t.is(v6.inUse, 1, 'only the first client holds an IPv6 address');
 });

@@ -5,7 +5,7 @@
 // left on the host.
 
 import test from 'ava';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeHtmlReport, scenarioPageDir } from '../reports/html.ts';
@@ -39,6 +39,12 @@ for (const file of FILES) {
     const r = byName(name);
     t.truthy(r, `${name} ran`);
     const evidence = r!.steps.filter((s) => s.status !== 'passed').map((s) => `${s.index + 1} ${s.status}: ${s.title}\n  ${s.message ?? ''}`).join('\n');
+    // CI shows only the tail of the output: `make test` prints this file last, so the failing
+    // scenario and its first failed step are visible there.
+    if (r!.status !== 'passed') {
+      mkdirSync(path.join(ROOT, 'out'), { recursive: true });
+      appendFileSync(path.join(ROOT, 'out', 'test-failures.txt'), `scenario ${name}: ${firstFailure(r!) ?? r!.status}\n${evidence}\n\n`);
+    }
     t.is(r!.status, 'passed', `${firstFailure(r!) ?? ''}\n${evidence}\noutput: ${r!.outDir}`);
     t.true(r!.steps.every((s) => s.status === 'passed'));
     t.log(`${name}: ${(r!.durationMs / 1000).toFixed(1)} s`);

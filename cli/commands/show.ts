@@ -4,6 +4,7 @@
 //   flexlab show hub ipsec sa
 //   flexlab show hub session [detail]
 //   flexlab show hub status | counters | events | pools
+//   flexlab show hub ip access-lists | ip interface | policy-map interface   (CoA ACLs and QoS)
 //   flexlab show client client           (a flexvpn-client: gateway list, active peer, decisions)
 
 import type { Command } from 'commander';
@@ -14,11 +15,13 @@ import { controlRequest } from '../../engine/daemon/control.ts';
 import { showIkev2Sa, showIpsecSa, showReconnectStats, showResumptionStats, showSession } from '../../reports/show.ts';
 import type { SessionView } from '../../reports/show.ts';
 import { showClient } from '../../reports/client-show.ts';
+import { showAccessLists, showIpInterfaceAccess, showPolicyMapInterface } from '../../reports/interface-show.ts';
+import type { TunnelStatus } from '../../scenarios/daemons.ts';
 import type { ClientShowData } from '../../reports/client-show.ts';
 import { labStrongswanPaths, strongswanSessions } from '../../interop/strongswan/sessions.ts';
 import { charonStats } from '../../interop/strongswan/swanctl.ts';
 
-const VIEWS = ['ikev2 sa [detail]', 'ipsec sa', 'session [detail]', 'ikev2 stats reconnect', 'ikev2 stats resumption', 'status', 'counters', 'events', 'pools', 'client'];
+const VIEWS = ['ikev2 sa [detail]', 'ipsec sa', 'session [detail]', 'ikev2 stats reconnect', 'ikev2 stats resumption', 'ip access-lists', 'ip interface', 'policy-map interface', 'status', 'counters', 'events', 'pools', 'client'];
 
 export async function nodeControlPath(opts: { name?: string; topo?: string }, node: string): Promise<string> {
   const lab = labFromOptions(opts);
@@ -67,6 +70,13 @@ export function register(program: Command): void {
           if (charon) throw new UserError('charon does not implement RFC 5723 session resumption');
           const r = await controlRequest<Parameters<typeof showResumptionStats>[0]>(path, 'resumption');
           return print(showResumptionStats(r), r);
+        }
+        case 'ip access-lists': case 'ip interface': case 'policy-map interface': {
+          // What the virtual-access interfaces enforce: CoA template ACLs, service policies (F-POD-03).
+          if (charon) throw new UserError(`a strongswan node has no "${key}" view`);
+          const st = await controlRequest<{ tunnels: TunnelStatus[] }>(path, 'status');
+          const text = key === 'ip access-lists' ? showAccessLists(st.tunnels) : key === 'ip interface' ? showIpInterfaceAccess(st.tunnels) : showPolicyMapInterface(st.tunnels);
+          return print(text, st.tunnels.map((t) => ({ interface: t.interface, ...t.policy })));
         }
         case 'status': case 'counters': case 'pools': {
           if (charon && key !== 'status') throw new UserError(`a strongswan node has no "${key}" view; try: ikev2 sa, ipsec sa, session, status`);

@@ -12,6 +12,9 @@ import { UdpShell } from '../radius/udp.ts';
 import { fromRadius, mergeAuthorization, sourced } from '../aaa/authorization.ts';
 import type { EventLog } from './event-log.ts';
 
+/** RFC 5176 3.5 Error-Cause 407: the request carried an attribute value that cannot be applied. */
+const COA_INVALID_ATTRIBUTE_VALUE = 407;
+
 export interface AaaConfig {
   servers: RadiusServerEntry[];
   timeoutMs?: number;
@@ -53,7 +56,7 @@ export class AaaLayer {
     private readonly log: EventLog,
     private readonly counters: (ikeSaId: number, childIds: number[]) => SessionCounters,
     private readonly pump: () => void,
-    private readonly applyCoa: (sa: IkeSa, changes: Avp[]) => string[],
+    private readonly applyCoa: (sa: IkeSa, changes: Avp[]) => string[] | { error: string },
   ) {}
 
   async start(): Promise<void> {
@@ -235,10 +238,18 @@ export class AaaLayer {
     } else {
       const applied: string[] = [];
       for (const sa of sessions) {
+        const result = this.applyCoa(sa, r.changes);
+        if (!Array.isArray(result)) {
+          // F-POD-03: attributes that cannot be applied get a CoA-NAK and change nothing. IOS's
+          // Error-Cause for this case is not in the seeds: 407 (Invalid Attribute Value, RFC 5176 3.5).
+          this.log.info('info', `COA: cannot apply ${r.changes.map(formatAvp).join(', ')}: ${result.error}: sending NAK`, { changes: r.changes.map(formatAvp), reason: result.error }, 'aaa');
+          this.dasShell!.input(() => this.das!.nak(r.handle, COA_INVALID_ATTRIBUTE_VALUE, { replyMessage: result.error.slice(0, 240) }));
+          return;
+        }
         // CoA: the new attributes join the session's authorization as the latest user attributes.
         const attrs = fromRadius(r.changes.map((x) => ({ name: x.name === 'Cisco-AVPair' ? 'cisco-avpair' : x.name, value: String(x.value) })));
         sa.authorization = mergeAuthorization({ group: sa.authorization, user: sourced(attrs, 'CoA') });
-        applied.push(...this.applyCoa(sa, r.changes));
+        applied.push(...result);
       }
       this.log.info('info', `COA: applied ${r.changes.map(formatAvp).join(', ')} to ${sessions.length} session(s)${applied.length ? `: ${applied.join('; ')}` : ''}`, { changes: r.changes.map(formatAvp) }, 'aaa');
       this.dasShell!.input(() => this.das!.ack(r.handle));

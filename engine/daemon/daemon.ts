@@ -26,6 +26,7 @@ import { ClientRoleShell } from './client-role.ts';
 import { resolverState, writeResolver } from './resolver.ts';
 import type { ResolverState } from './resolver.ts';
 import { ResumptionStore } from './resumption-store.ts';
+import { applyServicePolicies, coaAccessLists, interfacePolicyView, planInterfaceConfig } from './interface-policy.ts';
 
 export interface DaemonOptions {
   quiet?: boolean;
@@ -71,6 +72,8 @@ export class NodeDaemon {
   private client?: ClientRoleShell;
   /** Counters of CHILD SAs already removed, per IKE SA (RADIUS accounting Stop needs the session's total). */
   private readonly retiredCounters = new Map<number, SessionCounters>();
+  /** Template ACL numbers (IOS names them Virtual-Access1#2601, #2602, ...). */
+  private aclNumber = 2600;
   /** A client's DNS servers and split-DNS domains from the configuration reply (F-CFG-04/05). */
   private resolver?: ResolverState;
   private readonly resumptionStore?: ResumptionStore;
@@ -341,33 +344,53 @@ export class NodeDaemon {
   }
 
   /**
-   * `interface-config` lines on a virtual-access interface (F-SRV-03): what Linux can express is
-   * applied (`ip mtu N`), everything is recorded as the interface's derived configuration.
+   * `interface-config` lines on a virtual-access interface (F-SRV-03): what Linux or our data path
+   * can express is applied (`ip mtu N`, `service-policy input|output NAME`), everything is recorded
+   * as the interface's derived configuration. At login a line that cannot apply is logged and
+   * skipped (the session still comes up); a CoA checks first (see applyCoa).
    */
   private applyInterfaceConfig(t: Tunnel, lines: string[]): string[] {
+    const maps = this.setup.template?.policyMaps ?? {};
+    const plan = planInterfaceConfig(lines, maps);
+    for (const e of plan.errors) this.log.info('info', `interface-config on ${t.ifname}: ${e}: line not applied`, { interface: t.ifname }, 'aaa');
     const applied: string[] = [];
-    for (const line of lines) {
-      const mtu = /^ip mtu (\d+)$/.exec(line.trim());
-      if (mtu) {
-        void this.dataplane.setMtu(t, Number(mtu[1]));
-        applied.push(`mtu ${mtu[1]} on ${t.ifname}`);
-      }
+    if (plan.mtu !== undefined) {
+      void this.dataplane.setMtu(t, plan.mtu);
+      applied.push(`mtu ${plan.mtu} on ${t.ifname}`);
+    }
+    if (plan.input !== undefined || plan.output !== undefined) {
+      t.policy ??= {};
+      applied.push(...applyServicePolicies(t.policy, plan, maps, Date.now()).map((x) => `${x} on ${t.ifname}`));
     }
     t.derivedConfig = lines;
     return applied;
   }
 
-  /** CoA (F-POD-03): new interface-config and ACLs for a live session. */
-  private applyCoa(sa: IkeSa, changes: Avp[]): string[] {
+  /**
+   * CoA (F-POD-03): new interface-config and template ACLs for a live session, without a rekey.
+   * Checked as a whole first: an unknown policy-map or an ACL entry we cannot express gets a NAK
+   * and changes nothing.
+   */
+  private applyCoa(sa: IkeSa, changes: Avp[]): string[] | { error: string } {
     const t = this.dataplane.tunnelOfIkeSa(sa.id);
-    const out: string[] = [];
     const lines = changes.filter((c) => c.name === 'Cisco-AVPair').map((c) => String(c.value));
     const ifc = lines.filter((l) => l.startsWith('ip:interface-config=')).map((l) => l.slice('ip:interface-config='.length));
+    const aclPairs = lines.filter((l) => /^ip:(in|out)acl#\d+=/.test(l));
+    const errors = planInterfaceConfig(ifc, this.setup.template?.policyMaps ?? {}).errors;
+    if (errors.length) return { error: errors.join('; ') };
+    const acls = t && aclPairs.length ? coaAccessLists(aclPairs, t.ifname, () => ++this.aclNumber) : {};
+    if (typeof acls === 'string') return { error: acls };
+    const out: string[] = [];
+    // A CoA line replaces the derived line it names (same first two words), unlike a duplicate at login.
     if (t && ifc.length) out.push(...this.applyInterfaceConfig(t, [...(t.derivedConfig ?? []).filter((l) => !ifc.some((n) => n.split(' ').slice(0, 2).join(' ') === l.split(' ').slice(0, 2).join(' '))), ...ifc]));
-    const acls = lines.filter((l) => /^ip:(in|out)acl#\d+=/.test(l));
-    if (t && acls.length) {
-      t.acls = [...(t.acls ?? []), ...acls];
-      out.push(`ACL ${acls.join(', ')} on ${t.ifname}`);
+    if (t && (acls.in || acls.out)) {
+      // Each new list replaces the one applied in its direction (S2:1214-1294).
+      t.policy ??= {};
+      if (acls.in) t.policy.inAcl = acls.in;
+      if (acls.out) t.policy.outAcl = acls.out;
+      t.acls = [...(t.acls ?? []).filter((l) => !(acls.in && l.startsWith('ip:inacl#')) && !(acls.out && l.startsWith('ip:outacl#'))), ...aclPairs];
+      if (acls.in) out.push(`ip access-group ${acls.in.name} in`);
+      if (acls.out) out.push(`ip access-group ${acls.out.name} out`);
     }
     if (!out.length && changes.length) out.push(`recorded ${changes.map(formatAvp).join(', ')}`);
     return out;
@@ -398,8 +421,9 @@ export class NodeDaemon {
       if (assigned?.address4) routes.add(`${assigned.address4}/32`);
       if (assigned?.address6) routes.add(`${assigned.address6}/128`);
       if (tpl.routeAccept) for (const r of assigned?.peerSubnets ?? []) routes.add(r);
-      const ifc = assigned?.pushed.interfaceConfig?.value as string[] | undefined;
-      if (ifc?.length) this.applyInterfaceConfig(t, ifc);
+      // The VA is cloned from the template, then AAA's interface-config lines follow in order (F-SRV-03).
+      const ifc = [...(tpl.interfaceConfig ?? []), ...((assigned?.pushed.interfaceConfig?.value as string[] | undefined) ?? [])];
+      if (ifc.length) this.applyInterfaceConfig(t, ifc);
     }
     await this.dataplane.configure(t, addresses, [...routes]);
     this.log.info('info', `%LINEPROTO-5-UPDOWN: Line protocol on Interface ${t.ifname}, changed state to up (${addresses.join(', ') || 'no address'}; routes ${[...routes].join(', ') || 'none'})`,
@@ -439,7 +463,7 @@ export class NodeDaemon {
         uptime: Math.floor((now() - this.startedAt) / 1000), localAddress: this.setup.localAddress,
         ikeSas: this.engine.ikeSas().filter((s) => s.status === 'READY').length,
         childSas: this.engine.ikeSas().reduce((n, s) => n + s.children.length, 0),
-        tunnels: [...this.dataplane.tunnels.values()].map((t) => ({ interface: t.ifname, up: t.up, ikeSaId: t.ikeSaId, addresses: t.addresses, routes: t.routes, peer: `${t.remote.address}:${t.remote.port}`, derivedConfig: t.derivedConfig, acls: t.acls })),
+        tunnels: [...this.dataplane.tunnels.values()].map((t) => ({ interface: t.ifname, up: t.up, ikeSaId: t.ikeSaId, addresses: t.addresses, routes: t.routes, peer: `${t.remote.address}:${t.remote.port}`, derivedConfig: t.derivedConfig, acls: t.acls, policy: interfacePolicyView(t.policy) })),
         connections: this.engine.connectionStates(),
         ...(this.setup.persona ? { persona: this.setup.personaFacts ?? { persona: this.setup.persona } } : {}),
         ...(this.client ? { client: this.client.view() } : {}),

@@ -3,6 +3,8 @@
 // CHILD SA actions and reports traffic (for DPD) and volume lifetimes back to it. Every dropped
 // packet is counted per reason, and logged (rate-limited).
 
+import { admitInbound, admitOutbound } from './interface-policy.ts';
+import type { InterfacePolicy } from './interface-policy.ts';
 import { linkSetAddrGenMode, linkSetDown, linkSetMtu, linkSetUp, netlinkAddress, netlinkRoute } from '../native/addon.ts';
 import type { ChildSaInstall, Endpoint } from '../ike/actions.ts';
 import { EspSa, SecurityAssociationDatabase, SpdEntry, espSaLineFor } from '../esp/index.ts';
@@ -39,8 +41,10 @@ export interface Tunnel {
   persistent: boolean;
   /** `interface-config` lines applied to it (virtual-access derived configuration). */
   derivedConfig?: string[];
-  /** ACLs pushed by CoA (`ip:inacl#N=...`), recorded. */
+  /** The CoA AV-pairs that installed its ACLs (`ip:inacl#N=...`), as received. */
   acls?: string[];
+  /** Service policies and access groups the data path enforces (engine/daemon/interface-policy.ts). */
+  policy?: InterfacePolicy;
 }
 
 export interface TunnelPlan {
@@ -286,7 +290,16 @@ export class DataPlane {
   private outbound(t: Tunnel, packets: Buffer[]): void {
     const batch = this.outBatch;
     batch.length = 0;
+    const policy = t.policy;
+    const now = policy ? Date.now() : 0;
     for (const p of packets) {
+      if (policy) {
+        const denied = admitOutbound(policy, p, now);
+        if (denied) {
+          this.policyDrop(t, denied, 'out');
+          continue;
+        }
+      }
       const r = this.sad.seal(p, t.spd);
       if (r.ok) batch.push(r.packet);
       else this.countDrop(r.reason, `outbound on ${t.ifname}`, r.sa?.spi);
@@ -308,7 +321,23 @@ export class DataPlane {
     const at = this.bySpiIn.get(r.sa.spi);
     if (!at) return;
     at.tunnel.sawIn = true;
+    if (at.tunnel.policy) {
+      const denied = admitInbound(at.tunnel.policy, r.inner, Date.now());
+      if (denied) {
+        this.policyDrop(at.tunnel, denied, 'in');
+        return;
+      }
+    }
     if (at.tunnel.tun.write(r.inner) < 0) this.countDrop('tun-write', `TUN ${at.tunnel.ifname} refused a packet`);
+  }
+
+  /** A packet an access group or a policer of the interface refused (counted like every drop). */
+  private policyDrop(t: Tunnel, why: 'acl' | 'police', dir: 'in' | 'out'): void {
+    const p = t.policy!;
+    const what = why === 'acl'
+      ? `access list ${(dir === 'in' ? p.inAcl : p.outAcl)!.name} ${dir}`
+      : `service-policy ${dir === 'in' ? 'input' : 'output'} ${(dir === 'in' ? p.input : p.output)!.name} (exceeded)`;
+    this.countDrop(why === 'acl' ? `acl-denied-${dir}` : `police-exceeded-${dir}`, `on ${t.ifname}: ${what}`);
   }
 
   /** A counter per reason, and a log line for the first drop and then at most one per 5 s per reason. */

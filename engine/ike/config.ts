@@ -93,6 +93,12 @@ export interface ConfigModePolicy {
   splitDns?: string[];
   /** Server side: accept routes announced by clients (`route accept any`). */
   routeAccept?: boolean;
+  /**
+   * Server side, a dual-stack request with one family's pool exhausted: IOS FlexVPN terminates
+   * the session (F-AUTHZ-01, F-CFG-03; the default), the ASA brings it up with the family that is
+   * left and tells the client nothing (F-ASA-02).
+   */
+  poolExhaustion?: 'terminate' | 'continue';
 }
 
 /** ESP proposal of an IPsec transform set, in IANA terms. */

@@ -545,7 +545,7 @@ export class IkeEngine implements EngineCore {
 
   established(sa: IkeSa, now: number): void {
     this.authStarted(sa);
-    if (!sa.initiator && sa.profile?.accounting && !sa.accountingSessionId) {
+    if (!sa.initiator && sa.profile?.accounting && !sa.accountingSessionId && !sa.addressFailure) {
       // RADIUS accounting Start after the final IKE_AUTH response (S2:556), Stop when the session ends.
       sa.accountingSessionId = (++this.accountingIds).toString(16).toUpperCase().padStart(8, '0');
       sa.accountingStartedAt = now;

@@ -2,6 +2,7 @@
 // objects: profiles, keyrings, proposals, transform sets, engine settings, and the role's own
 // parameters (a spoke's tunnel interface and peer, a hub's virtual template and pool).
 
+import type { PolicyMaps } from '../daemon/interface-policy.ts';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
@@ -61,6 +62,10 @@ export interface TemplateSetup {
   address?: string;
   mtu: number;
   routeAccept: boolean;
+  /** `interface-config` lines of the template itself, applied to every VA before AAA's. */
+  interfaceConfig?: string[];
+  /** `policy-map NAME / class class-default / police cir BPS [bc BYTES]`, by name. */
+  policyMaps?: PolicyMaps;
 }
 
 export interface RoleSetup {
@@ -373,6 +378,7 @@ export function buildRoleSetup(input: DaemonInput): RoleSetup {
     nbns: asList(cfg.wins as string | string[] | undefined),
     defaultDomain: cfg['default-domain'] as string | undefined,
     splitDns: cfg['split-dns'] as string[] | undefined,
+    poolExhaustion: cfg['pool-exhaustion'] as 'terminate' | 'continue' | undefined,
   };
   const base = { ...cfg };
   delete base.profiles;
@@ -388,6 +394,14 @@ export function buildRoleSetup(input: DaemonInput): RoleSetup {
     template: {
       prefix: (vt['interface-prefix'] as string | undefined) ?? 'va', address, mtu: (vt.mtu as number | undefined) ?? 1400,
       routeAccept: cfg['route-accept'] !== false,
+      interfaceConfig: vt['interface-config'] as string[] | undefined,
+      policyMaps: policyMapsOf(cfg['policy-maps'] as Record<string, { police: { cir: number; bc?: number } }> | undefined),
     },
   };
+}
+
+/** `policy-maps: { NAME: { police: { cir: 2000000, bc: 8000 } } }` (cir in bit/s, bc in bytes). */
+function policyMapsOf(cfg: Record<string, { police: { cir: number; bc?: number } }> | undefined): PolicyMaps | undefined {
+  if (!cfg) return undefined;
+  return Object.fromEntries(Object.entries(cfg).map(([name, m]) => [name, { police: { cir: m.police.cir, bc: m.police.bc } }]));
 }

@@ -163,6 +163,11 @@ export class IkeSa {
   auditSessionId = '';
   accountingSessionId?: string;
   accountingStartedAt?: number;
+  /**
+   * Hub: no inner address could be allocated (F-AUTHZ-01 step 3). The IKE_AUTH response carries
+   * INTERNAL_ADDRESS_FAILURE, then the session is terminated: no accounting Start, no VA.
+   */
+  addressFailure?: string;
   /** An outstanding AAA request this SA waits for. */
   aaaRequestId?: number;
   deleteReason?: string;

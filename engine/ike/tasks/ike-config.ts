@@ -2,7 +2,7 @@
 // address, DNS and routes and announces its own subnets; the server answers from its pool and its
 // authorization policy (route set / route accept, as IOS FlexVPN does).
 
-import { CfgAttr, CfgType, NotifyType, PayloadType } from '../constants.ts';
+import { CfgAttr, CfgType, ExchangeType, NotifyType, PayloadType } from '../constants.ts';
 import type { CpAttribute, CpPayload } from '../message.ts';
 import type { ExchangeContext, Task, TaskResult } from '../sa/task.ts';
 import { DONE, afterResponse } from '../sa/task.ts';
@@ -13,6 +13,7 @@ import { bytesToIp, ipFamily, ipToBytes, parseCidr } from '../../util/ip.ts';
 import type { ConfigAssigned, ConfigReceived } from '../sa/ike-sa.ts';
 import { DEFAULT_RECONNECT_ATTRIBUTES } from '../reconnect.ts';
 import type { ReconnectAttributeTypes } from '../reconnect.ts';
+import { IkeDeleteTask } from './ike-delete.ts';
 
 const u32 = (n: number) => {
   const b = Buffer.alloc(4);
@@ -191,10 +192,25 @@ export class ConfigTask implements Task {
       }
     }
     const askedAddress = wants.has(CfgAttr.INTERNAL_IP4_ADDRESS) || wants.has(CfgAttr.INTERNAL_IP6_ADDRESS);
+    // A family asked for, with a pool for it, but no address from it.
+    const missing4 = wants.has(CfgAttr.INTERNAL_IP4_ADDRESS) && !!(a.pool || a.address) && !assigned.address4;
+    const missing6 = wants.has(CfgAttr.INTERNAL_IP6_ADDRESS) && !!(a.pool6 || a.address6) && !assigned.address6;
+    const partial = (missing4 || missing6) && !!(assigned.address4 || assigned.address6);
+    if (partial && (policy.poolExhaustion ?? 'terminate') === 'terminate') {
+      // IOS (F-AUTHZ-01 step 3, F-CFG-03): a dual-stack session ends if either address cannot be
+      // allocated; the address of the other family goes back to its pool.
+      if (assigned.address4 && a.pool && !a.address) poolOf(a.pool, 'v4').release(assigned.address4);
+      if (assigned.address6 && a.pool6 && !a.address6) poolOf(a.pool6, 'v6').release(assigned.address6);
+      this.failure = `IPv${missing4 ? 4 : 6} address pool exhausted (dual stack requested; pool-exhaustion terminate)`;
+      sa.addressFailure = this.failure;
+      x.shared.childBlocked = NotifyType.INTERNAL_ADDRESS_FAILURE;
+      return DONE;
+    }
     if (askedAddress && (a.pool || a.pool6 || a.address || a.address6) && !assigned.address4 && !assigned.address6) {
       // RFC 7296 3.15.4: no address can be assigned -> INTERNAL_ADDRESS_FAILURE, no CHILD SA.
-      // With one family left (dual stack, one pool exhausted) the session still comes up.
+      // With one family left and pool-exhaustion continue (the ASA), the session still comes up.
       this.failure = 'address pool exhausted';
+      sa.addressFailure = this.failure;
       x.shared.childBlocked = NotifyType.INTERNAL_ADDRESS_FAILURE;
       return DONE;
     }
@@ -250,6 +266,10 @@ export class ConfigTask implements Task {
     if (this.failure) {
       x.out.push(mkNotify(NotifyType.INTERNAL_ADDRESS_FAILURE));
       sa.emit('config-assigned', `no address for ${sa.remoteId?.value}: ${this.failure}`, { failure: this.failure });
+      // F-AUTHZ-01 step 3: an allocation failure terminates the session (RFC 7296 3.15.4 would
+      // allow a childless IKE SA; the FlexVPN server does not keep one).
+      const reason = `no address: ${this.failure}`;
+      afterResponse(x, () => sa.queueExchange(ExchangeType.INFORMATIONAL, [new IkeDeleteTask(reason)], x.now));
       return;
     }
     if (!this.reply || !sa.authenticated) return;

@@ -1,0 +1,116 @@
+// What a virtual-access interface enforces beyond addresses and routes (F-SRV-03, F-POD-03):
+// `service-policy input|output NAME` (a policer from the hub's policy-maps) and the template ACLs a
+// CoA installs (`ip:inacl#N` / `ip:outacl#N`, applied as `ip access-group NAME in|out`). The data
+// path consults the tunnel's InterfacePolicy per packet; a tunnel without one pays a single check.
+//
+// A CoA is validated as a whole before anything changes, so an unknown policy-map name or an entry
+// that cannot be expressed gets a CoA-NAK and leaves the session as it was (seed S2:1046-1066).
+
+import { accessListPermits, buildAccessList, showAccessList } from './access-list.ts';
+import type { AccessList } from './access-list.ts';
+import { Policer } from './policer.ts';
+import type { PolicerConfig } from './policer.ts';
+
+export type PolicyMaps = Record<string, { police: PolicerConfig }>;
+
+export interface ServicePolicy {
+  name: string;
+  policer: Policer;
+}
+
+export interface InterfacePolicy {
+  inAcl?: AccessList;
+  outAcl?: AccessList;
+  input?: ServicePolicy;
+  output?: ServicePolicy;
+}
+
+/** What a set of interface-config lines asks for, or why it cannot be applied. */
+export interface InterfaceConfigPlan {
+  mtu?: number;
+  /** null: `no service-policy ...` removes it; undefined: not mentioned. */
+  input?: string | null;
+  output?: string | null;
+  errors: string[];
+}
+
+export function planInterfaceConfig(lines: string[], maps: PolicyMaps): InterfaceConfigPlan {
+  const plan: InterfaceConfigPlan = { errors: [] };
+  for (const raw of lines) {
+    const line = raw.trim();
+    const mtu = /^ip mtu (\d+)$/.exec(line);
+    if (mtu) plan.mtu = Number(mtu[1]);
+    const sp = /^(no )?service-policy (input|output)(?: (\S+))?$/.exec(line);
+    if (!sp) continue;
+    const dir = sp[2] as 'input' | 'output';
+    if (sp[1]) plan[dir] = null;
+    else if (!sp[3]) plan.errors.push(`"${line}": a policy-map name is missing`);
+    else if (!maps[sp[3]]) plan.errors.push(`policy-map ${sp[3]} is not configured (known: ${Object.keys(maps).join(', ') || 'none'})`);
+    else plan[dir] = sp[3];
+  }
+  return plan;
+}
+
+/** Attaches or removes the service policies a plan names (a new policer starts with a full bucket). */
+export function applyServicePolicies(p: InterfacePolicy, plan: InterfaceConfigPlan, maps: PolicyMaps, now: number): string[] {
+  const out: string[] = [];
+  for (const dir of ['input', 'output'] as const) {
+    const name = plan[dir];
+    if (name === undefined) continue;
+    if (name === null) {
+      if (p[dir]) out.push(`service-policy ${dir} ${p[dir]!.name} removed`);
+      delete p[dir];
+      continue;
+    }
+    if (p[dir]?.name === name) continue;
+    const m = maps[name]!;
+    p[dir] = { name, policer: new Policer(m.police.cir, m.police.bc, now) };
+    out.push(`service-policy ${dir} ${name} (police cir ${m.police.cir})`);
+  }
+  return out;
+}
+
+/**
+ * The template ACLs of a CoA: every `ip:inacl#N=ENTRY` forms one inbound list, every
+ * `ip:outacl#N=ENTRY` one outbound list, named `<interface>#<number>` like IOS's
+ * `Virtual-Access1#2601` (the numbering is the router's own; ours counts up from 2601).
+ */
+export function coaAccessLists(avpairs: string[], ifname: string, nextNumber: () => number): { in?: AccessList; out?: AccessList } | string {
+  const by: Record<'in' | 'out', Array<[number, string]>> = { in: [], out: [] };
+  for (const l of avpairs) {
+    const m = /^ip:(in|out)acl#(\d+)=(.*)$/.exec(l);
+    if (m) by[m[1] as 'in' | 'out'].push([Number(m[2]), m[3]!]);
+  }
+  const result: { in?: AccessList; out?: AccessList } = {};
+  for (const dir of ['in', 'out'] as const) {
+    if (!by[dir].length) continue;
+    const acl = buildAccessList('', by[dir]);
+    if (typeof acl === 'string') return `${dir}acl: ${acl}`;
+    result[dir] = acl;
+  }
+  // Numbers are taken only once the whole CoA is known to apply.
+  for (const dir of ['in', 'out'] as const) if (result[dir]) result[dir]!.name = `${ifname}#${nextNumber()}`;
+  return result;
+}
+
+/** The inbound checks (decrypted packet about to enter the interface): ACL, then policer. */
+export function admitInbound(p: InterfacePolicy, packet: Buffer, now: number): 'acl' | 'police' | undefined {
+  if (p.inAcl && !accessListPermits(p.inAcl, packet)) return 'acl';
+  if (p.input && !p.input.policer.admit(packet.length, now)) return 'police';
+  return undefined;
+}
+
+/** The outbound checks (packet routed out of the interface, before encryption). */
+export function admitOutbound(p: InterfacePolicy, packet: Buffer, now: number): 'acl' | 'police' | undefined {
+  if (p.outAcl && !accessListPermits(p.outAcl, packet)) return 'acl';
+  if (p.output && !p.output.policer.admit(packet.length, now)) return 'police';
+  return undefined;
+}
+
+/** A JSON view for status/show: access groups, lists with match counts, policers with counters. */
+export function interfacePolicyView(p: InterfacePolicy | undefined): Record<string, unknown> | undefined {
+  if (!p || (!p.inAcl && !p.outAcl && !p.input && !p.output)) return undefined;
+  const acl = (a?: AccessList) => a && { name: a.name, entries: a.entries.map((e) => ({ sequence: e.sequence, text: e.text, matches: e.matches })), implicitDenies: a.implicitDenies, show: showAccessList(a) };
+  const sp = (s?: ServicePolicy) => s && { name: s.name, cir: s.policer.cir, bc: s.policer.bc, conformed: { ...s.policer.conformed }, exceeded: { ...s.policer.exceeded } };
+  return { inAcl: acl(p.inAcl), outAcl: acl(p.outAcl), input: sp(p.input), output: sp(p.output) };
+}
