@@ -6,8 +6,10 @@ import { iosInterfaceName } from './show.ts';
 import type { TunnelStatus } from '../scenarios/daemons.ts';
 
 export function showAccessLists(tunnels: TunnelStatus[]): string {
-  const lines = tunnels.flatMap((t) => [t.policy?.inAcl?.show ?? [], t.policy?.outAcl?.show ?? []].flat());
-  return lines.length ? lines.join('\n') : '(no access list on any virtual-access interface)';
+  // A named list applied to several interfaces is one list (with one set of counters), as on IOS.
+  const lists = new Map<string, string[]>();
+  for (const t of tunnels) for (const a of [t.policy?.inAcl, t.policy?.outAcl]) if (a) lists.set(a.name, a.show);
+  return lists.size ? [...lists.values()].flat().join('\n') : '(no access list on any virtual-access interface)';
 }
 
 export function showIpInterfaceAccess(tunnels: TunnelStatus[]): string {

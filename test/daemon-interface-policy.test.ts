@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { accessListPermits, buildAccessList, parseAce, showAccessList } from '../engine/daemon/access-list.ts';
 import type { AccessList } from '../engine/daemon/access-list.ts';
 import { Policer } from '../engine/daemon/policer.ts';
-import { admitInbound, admitOutbound, applyServicePolicies, coaAccessLists, interfacePolicyView, planInterfaceConfig } from '../engine/daemon/interface-policy.ts';
+import { admitInbound, admitOutbound, applyAccessGroups, applyServicePolicies, coaAccessLists, interfaceLineKey, interfacePolicyView, namedAccessLists, planInterfaceConfig } from '../engine/daemon/interface-policy.ts';
 import type { InterfacePolicy, PolicyMaps } from '../engine/daemon/interface-policy.ts';
 
 /** A minimal IPv4 header: protocol, source, destination (the rest is not read). */
@@ -143,4 +143,31 @@ test('CoA template ACLs: one list per direction ordered by #N, numbered only whe
   t.is(admitInbound(p, ipv4('1.1.1.9', '10.0.0.1'), 0), 'acl');
   t.is(admitOutbound(p, ipv4('1.1.1.3', '10.0.0.1'), 0), undefined);
   t.is(admitOutbound(p, ipv4('1.1.1.1', '10.0.0.1'), 0), 'acl');
+});
+
+test('ip access-group NAME in|out names one of the node\'s lists, shared by every interface; unknown names are errors', (t) => {
+  const acls = namedAccessLists({ 'LAN-ONLY': ['permit 172.16.0.0 0.0.255.255'], WEB: ['permit tcp any host 192.168.10.10', 'deny ip any any'] });
+  const plan = planInterfaceConfig(['ip access-group LAN-ONLY in', 'ip access-group WEB out'], MAPS, acls);
+  t.deepEqual(plan, { accessIn: 'LAN-ONLY', accessOut: 'WEB', errors: [] });
+  const va1: InterfacePolicy = {}, va2: InterfacePolicy = {};
+  t.deepEqual(applyAccessGroups(va1, plan, acls), ['ip access-group LAN-ONLY in', 'ip access-group WEB out']);
+  applyAccessGroups(va2, plan, acls);
+  t.is(va1.inAcl, va2.inAcl, 'one list object: its counters add up across interfaces, as IOS shows them');
+  t.is(admitInbound(va1, ipv4('172.16.9.9', '192.168.10.10'), 0), undefined);
+  t.is(admitInbound(va2, ipv4('10.9.9.9', '192.168.10.10'), 0), 'acl');
+  t.is(acls['LAN-ONLY']!.entries[0]!.matches, 1);
+  t.is(acls['LAN-ONLY']!.implicitDenies, 1);
+  t.deepEqual(planInterfaceConfig(['ip access-group NOPE in'], MAPS, acls).errors, ['access list NOPE is not configured (known: LAN-ONLY, WEB)']);
+  applyAccessGroups(va1, planInterfaceConfig(['no ip access-group in'], MAPS, acls), acls);
+  t.is(va1.inAcl, undefined);
+  t.truthy(va1.outAcl);
+  t.is(interfaceLineKey('ip access-group A in'), interfaceLineKey('ip access-group B in'));
+  t.not(interfaceLineKey('ip access-group A in'), interfaceLineKey('ip access-group A out'));
+  t.is(interfaceLineKey('service-policy input X'), 'service-policy input');
+});
+
+test('a named list entry that does not parse is an error naming the list and the entry', (t) => {
+  const e = t.throws(() => namedAccessLists({ BAD: ['permit any', 'permit tcp any any eq 80'] }));
+  t.regex(e!.message, /^access list BAD: "permit tcp any any eq 80": .*not supported/);
+  t.deepEqual((e as unknown as { path: unknown }).path, ['access-lists', 'BAD', 1]);
 });

@@ -114,6 +114,30 @@ test("a kind's own checks run once the rest is sound (nat outside must be one of
   t.is(e.message.split('\n')[0], 'inline.yaml:4:42: topology.nodes.nat.config.outside: interface "eth7" is not an interface of node "nat" (did you mean "eth1"?)');
 });
 
+test('a hub\'s access lists parse and its template names policy-maps and lists that exist (located errors)', (t) => {
+  const hub = (extra: string) => [
+    'name: vacheck',
+    'topology:',
+    '  nodes:',
+    '    hub:',
+    '      kind: flexvpn-hub',
+    '      config:',
+    '        pre-shared-key: k',
+    '        policy-maps: { Q1: { police: { cir: 1000000 } } }',
+    extra,
+    '      interfaces: { eth1: { ipv4: 192.0.2.1/24 } }',
+    '    pc: { kind: host, interfaces: { eth1: { ipv4: 192.0.2.2/24 } } }',
+    '  links:',
+    '    - endpoints: ["hub:eth1", "pc:eth1"]',
+  ].join('\n');
+  const first = (text: string) => t.throws(() => parseTopology(text, 'inline.yaml'), { instanceOf: TopologyError }).message.split('\n')[0];
+  t.is(first(hub('        virtual-template: { interface-config: [ip mtu 1400, service-policy output Q2] }')),
+    'inline.yaml:9:61: topology.nodes.hub.config.virtual-template.interface-config[1]: policy-map Q2 is not configured (known: Q1)');
+  t.is(first(hub('        access-lists: { WEB: [permit udp any any eq 53] }')),
+    'inline.yaml:9:31: topology.nodes.hub.config.access-lists.WEB[0]: access list WEB: "permit udp any any eq 53": "eq 53" is not supported (ports and options are not modelled)');
+  t.notThrows(() => parseTopology(hub('        access-lists: { WEB: [permit 10.0.0.0 0.0.0.255] }\n        virtual-template: { interface-config: [ip access-group WEB in, service-policy input Q1] }'), 'inline.yaml'));
+});
+
 test('links to the host namespace and host networking are refused', (t) => {
   t.deepEqual(errors('bad-link-type.yaml'), [
     'bad-link-type.yaml:5:37: topology.nodes.b.network-mode: network-mode "host" would put the node in the host namespace; lab nodes always get their own namespace',

@@ -26,7 +26,8 @@ import { ClientRoleShell } from './client-role.ts';
 import { resolverState, writeResolver } from './resolver.ts';
 import type { ResolverState } from './resolver.ts';
 import { ResumptionStore } from './resumption-store.ts';
-import { applyServicePolicies, coaAccessLists, interfacePolicyView, planInterfaceConfig } from './interface-policy.ts';
+import { applyAccessGroups, applyServicePolicies, coaAccessLists, interfaceLineKey, interfacePolicyView, namedAccessLists, planInterfaceConfig } from './interface-policy.ts';
+import type { AccessLists } from './interface-policy.ts';
 
 export interface DaemonOptions {
   quiet?: boolean;
@@ -74,6 +75,11 @@ export class NodeDaemon {
   private readonly retiredCounters = new Map<number, SessionCounters>();
   /** Template ACL numbers (IOS names them Virtual-Access1#2601, #2602, ...). */
   private aclNumber = 2600;
+  /** The hub's named access lists, one object per name so every VA counts into it (as IOS shows them). */
+  private get accessLists(): AccessLists {
+    return (this.namedAcls ??= namedAccessLists(this.setup.template?.accessLists ?? {}));
+  }
+  private namedAcls?: AccessLists;
   /** A client's DNS servers and split-DNS domains from the configuration reply (F-CFG-04/05). */
   private resolver?: ResolverState;
   private readonly resumptionStore?: ResumptionStore;
@@ -351,7 +357,7 @@ export class NodeDaemon {
    */
   private applyInterfaceConfig(t: Tunnel, lines: string[]): string[] {
     const maps = this.setup.template?.policyMaps ?? {};
-    const plan = planInterfaceConfig(lines, maps);
+    const plan = planInterfaceConfig(lines, maps, this.accessLists);
     for (const e of plan.errors) this.log.info('info', `interface-config on ${t.ifname}: ${e}: line not applied`, { interface: t.ifname }, 'aaa');
     const applied: string[] = [];
     if (plan.mtu !== undefined) {
@@ -361,6 +367,10 @@ export class NodeDaemon {
     if (plan.input !== undefined || plan.output !== undefined) {
       t.policy ??= {};
       applied.push(...applyServicePolicies(t.policy, plan, maps, Date.now()).map((x) => `${x} on ${t.ifname}`));
+    }
+    if (plan.accessIn !== undefined || plan.accessOut !== undefined) {
+      t.policy ??= {};
+      applied.push(...applyAccessGroups(t.policy, plan, this.accessLists).map((x) => `${x} on ${t.ifname}`));
     }
     t.derivedConfig = lines;
     return applied;
@@ -376,13 +386,13 @@ export class NodeDaemon {
     const lines = changes.filter((c) => c.name === 'Cisco-AVPair').map((c) => String(c.value));
     const ifc = lines.filter((l) => l.startsWith('ip:interface-config=')).map((l) => l.slice('ip:interface-config='.length));
     const aclPairs = lines.filter((l) => /^ip:(in|out)acl#\d+=/.test(l));
-    const errors = planInterfaceConfig(ifc, this.setup.template?.policyMaps ?? {}).errors;
+    const errors = planInterfaceConfig(ifc, this.setup.template?.policyMaps ?? {}, this.accessLists).errors;
     if (errors.length) return { error: errors.join('; ') };
     const acls = t && aclPairs.length ? coaAccessLists(aclPairs, t.ifname, () => ++this.aclNumber) : {};
     if (typeof acls === 'string') return { error: acls };
     const out: string[] = [];
     // A CoA line replaces the derived line it names (same first two words), unlike a duplicate at login.
-    if (t && ifc.length) out.push(...this.applyInterfaceConfig(t, [...(t.derivedConfig ?? []).filter((l) => !ifc.some((n) => n.split(' ').slice(0, 2).join(' ') === l.split(' ').slice(0, 2).join(' '))), ...ifc]));
+    if (t && ifc.length) out.push(...this.applyInterfaceConfig(t, [...(t.derivedConfig ?? []).filter((l) => !ifc.some((n) => interfaceLineKey(n) === interfaceLineKey(l))), ...ifc]));
     if (t && (acls.in || acls.out)) {
       // Each new list replaces the one applied in its direction (S2:1214-1294).
       t.policy ??= {};

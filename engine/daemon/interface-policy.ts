@@ -6,7 +6,7 @@
 // A CoA is validated as a whole before anything changes, so an unknown policy-map name or an entry
 // that cannot be expressed gets a CoA-NAK and leaves the session as it was (seed S2:1046-1066).
 
-import { accessListPermits, buildAccessList, showAccessList } from './access-list.ts';
+import { accessListPermits, buildAccessList, parseAce, showAccessList } from './access-list.ts';
 import type { AccessList } from './access-list.ts';
 import { Policer } from './policer.ts';
 import type { PolicerConfig } from './policer.ts';
@@ -31,15 +31,30 @@ export interface InterfaceConfigPlan {
   /** null: `no service-policy ...` removes it; undefined: not mentioned. */
   input?: string | null;
   output?: string | null;
+  /** `ip access-group NAME in|out` naming one of the node's access lists; null: `no ip access-group`. */
+  accessIn?: string | null;
+  accessOut?: string | null;
   errors: string[];
 }
 
-export function planInterfaceConfig(lines: string[], maps: PolicyMaps): InterfaceConfigPlan {
+/** The node's named access lists (`ip access-list standard|extended NAME`), shared by every VA like on IOS. */
+export type AccessLists = Record<string, AccessList>;
+
+export function planInterfaceConfig(lines: string[], maps: PolicyMaps, acls: AccessLists = {}): InterfaceConfigPlan {
   const plan: InterfaceConfigPlan = { errors: [] };
   for (const raw of lines) {
     const line = raw.trim();
     const mtu = /^ip mtu (\d+)$/.exec(line);
     if (mtu) plan.mtu = Number(mtu[1]);
+    const ag = /^(no )?ip access-group(?: (\S+))? (in|out)$/.exec(line);
+    if (ag) {
+      const key = ag[3] === 'in' ? 'accessIn' : 'accessOut';
+      if (ag[1]) plan[key] = null;
+      else if (!ag[2]) plan.errors.push(`"${line}": an access list name is missing`);
+      else if (!acls[ag[2]]) plan.errors.push(`access list ${ag[2]} is not configured (known: ${Object.keys(acls).join(', ') || 'none'})`);
+      else plan[key] = ag[2];
+      continue;
+    }
     const sp = /^(no )?service-policy (input|output)(?: (\S+))?$/.exec(line);
     if (!sp) continue;
     const dir = sp[2] as 'input' | 'output';
@@ -66,6 +81,42 @@ export function applyServicePolicies(p: InterfacePolicy, plan: InterfaceConfigPl
     const m = maps[name]!;
     p[dir] = { name, policer: new Policer(m.police.cir, m.police.bc, now) };
     out.push(`service-policy ${dir} ${name} (police cir ${m.police.cir})`);
+  }
+  return out;
+}
+
+/**
+ * What a CoA line replaces among the derived lines: the same command, for access groups and
+ * service policies in the same direction (`ip access-group X in` replaces `ip access-group Y in`).
+ */
+export function interfaceLineKey(line: string): string {
+  const w = line.trim().split(/\s+/);
+  if (w[0] === 'ip' && w[1] === 'access-group') return `ip access-group ${w[w.length - 1]}`;
+  return w.slice(0, 2).join(' ');
+}
+
+/** Builds the node's named lists; an entry that does not parse throws, naming list and entry. */
+export function namedAccessLists(cfg: Record<string, string[]>): AccessLists {
+  const out: AccessLists = {};
+  for (const [name, lines] of Object.entries(cfg)) {
+    lines.forEach((l, i) => {
+      const e = parseAce(l, 10);
+      if (typeof e === 'string') throw Object.assign(new Error(`access list ${name}: ${e}`), { path: ['access-lists', name, i] });
+    });
+    out[name] = buildAccessList(name, lines.map((l, i) => [i + 1, l])) as AccessList;
+  }
+  return out;
+}
+
+/** Applies the access groups a plan names (the node's shared lists). */
+export function applyAccessGroups(p: InterfacePolicy, plan: InterfaceConfigPlan, acls: AccessLists): string[] {
+  const out: string[] = [];
+  for (const [key, field, dir] of [['accessIn', 'inAcl', 'in'], ['accessOut', 'outAcl', 'out']] as const) {
+    const name = plan[key];
+    if (name === undefined) continue;
+    if (name === null) delete p[field];
+    else p[field] = acls[name]!;
+    out.push(name === null ? `no ip access-group ${dir}` : `ip access-group ${name} ${dir}`);
   }
   return out;
 }

@@ -273,9 +273,14 @@ export const hubProperties: Record<string, object> = {
       'interface-prefix': { type: 'string', maxLength: 10 },
       address: { type: 'string', description: 'the hub tunnel address (`ip unnumbered` source), pushed as /32 with route set interface' },
       mtu: { type: 'integer', minimum: 576, maximum: 9000 },
-      'interface-config': { type: 'array', items: { type: 'string' }, description: 'interface commands of the template, applied to every virtual-access before AAA interface-config (ip mtu N, service-policy input|output NAME)' },
+      'interface-config': { type: 'array', items: { type: 'string' }, description: 'interface commands of the template, applied to every virtual-access before AAA interface-config (ip mtu N, service-policy input|output NAME, ip access-group NAME in|out)' },
     },
     additionalProperties: false,
+  },
+  'access-lists': {
+    type: 'object',
+    description: 'IPv4 access lists by name (ip access-list standard|extended NAME): entries such as "permit 10.1.0.0 0.0.255.255" or "deny icmp any host 192.168.10.10", for ip access-group NAME in|out in interface-config',
+    additionalProperties: { type: 'array', minItems: 1, items: { type: 'string' } },
   },
   'policy-maps': {
     type: 'object',

@@ -2,6 +2,7 @@
 // objects: profiles, keyrings, proposals, transform sets, engine settings, and the role's own
 // parameters (a spoke's tunnel interface and peer, a hub's virtual template and pool).
 
+import { namedAccessLists, planInterfaceConfig } from '../daemon/interface-policy.ts';
 import type { PolicyMaps } from '../daemon/interface-policy.ts';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -66,6 +67,8 @@ export interface TemplateSetup {
   interfaceConfig?: string[];
   /** `policy-map NAME / class class-default / police cir BPS [bc BYTES]`, by name. */
   policyMaps?: PolicyMaps;
+  /** `ip access-list standard|extended NAME` entries, by name (for `ip access-group NAME in|out`). */
+  accessLists?: Record<string, string[]>;
 }
 
 export interface RoleSetup {
@@ -389,6 +392,7 @@ export function buildRoleSetup(input: DaemonInput): RoleSetup {
   // A profile granting resumption tickets on its own still gets a key that survives restarts.
   if (!settings.resumption && profiles.some((p) => p.resumption?.enabled)) settings.resumption = { keySource: 'state file' };
   const localAddress = localAddressOf(input);
+  checkInterfacePolicies(cfg, vt);
   return {
     role: 'hub', profiles, settings, localAddress, aaa: aaaConfig(cfg, localAddress),
     template: {
@@ -396,6 +400,7 @@ export function buildRoleSetup(input: DaemonInput): RoleSetup {
       routeAccept: cfg['route-accept'] !== false,
       interfaceConfig: vt['interface-config'] as string[] | undefined,
       policyMaps: policyMapsOf(cfg['policy-maps'] as Record<string, { police: { cir: number; bc?: number } }> | undefined),
+      accessLists: cfg['access-lists'] as Record<string, string[]> | undefined,
     },
   };
 }
@@ -404,4 +409,17 @@ export function buildRoleSetup(input: DaemonInput): RoleSetup {
 function policyMapsOf(cfg: Record<string, { police: { cir: number; bc?: number } }> | undefined): PolicyMaps | undefined {
   if (!cfg) return undefined;
   return Object.fromEntries(Object.entries(cfg).map(([name, m]) => [name, { police: { cir: m.police.cir, bc: m.police.bc } }]));
+}
+
+/**
+ * The hub's access lists parse, and the template's interface-config names policy-maps and access
+ * lists that exist (a CoA is checked when it arrives; the template is checked when the lab loads).
+ */
+function checkInterfacePolicies(cfg: Cfg, vt: Record<string, unknown>): void {
+  const acls = namedAccessLists((cfg['access-lists'] as Record<string, string[]> | undefined) ?? {});
+  const maps = policyMapsOf(cfg['policy-maps'] as Record<string, { police: { cir: number; bc?: number } }> | undefined) ?? {};
+  ((vt['interface-config'] as string[] | undefined) ?? []).forEach((line, i) => {
+    const e = planInterfaceConfig([line], maps, acls).errors[0];
+    if (e) throw Object.assign(new Error(e), { path: ['virtual-template', 'interface-config', i] });
+  });
 }
