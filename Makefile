@@ -57,11 +57,13 @@ typecheck: deps-npm
 
 # ava's own summary comes first; on a failure the failing tests (and any failed library scenario's
 # first failed step) are printed again at the very end, where a CI log's tail shows them.
+# A library scenario that fails once and passes when run again alone is reported as flaky.
 test: deps typecheck
-	@mkdir -p out; rm -f out/test-failures.txt
+	@mkdir -p out; rm -f out/test-failures.txt out/test-flaky.txt
 	@set -o pipefail; npx ava 2>&1 | tee out/test-output.txt; status=$$?; \
+	if [ -f out/test-flaky.txt ]; then echo; echo "== flaky scenarios"; cat out/test-flaky.txt; fi; \
 	if [ $$status -ne 0 ]; then echo; echo "== failed tests"; grep -E '✘' out/test-output.txt || true; \
-	  [ -f out/test-failures.txt ] && cat out/test-failures.txt; fi; exit $$status
+	  if [ -f out/test-failures.txt ]; then cat out/test-failures.txt; fi; fi; exit $$status
 
 demo: deps
 	./bin/flexlab.js demo

@@ -23,9 +23,29 @@ const dirs = isolate('scen-lib');
 let suite: SuiteResult;
 let reportIndex: string;
 
+/** Scenarios that failed once and passed when run again alone, with the first failure. */
+const flaky = new Map<string, string>();
+
 test.before(async () => {
   const scenarios = loadScenarios(FILES);
   suite = await runSuite(scenarios, { outRoot: path.join(dirs.outDir, 'run'), jobs: 2 });
+  // A lab runs in real time on a shared 2-core machine: a scenario that fails is run once more,
+  // alone. Passing then makes it a flake, reported (test log and the end of `make test`), not
+  // hidden; failing twice is a failure.
+  for (const [i, r] of suite.results.entries()) {
+    if (r.status === 'passed') continue;
+    const again = await runSuite(scenarios.filter((sc) => sc.name === r.name), { outRoot: path.join(dirs.outDir, 'run'), jobs: 1 });
+    const r2 = again.results[0];
+    if (r2?.status !== 'passed') continue;
+    flaky.set(r.name, firstFailure(r) ?? r.status);
+    suite.results[i] = r2;
+  }
+  suite.passed = suite.results.filter((r) => r.status === 'passed').length;
+  suite.failed = suite.results.length - suite.passed;
+  if (flaky.size) {
+    mkdirSync(path.join(ROOT, 'out'), { recursive: true });
+    appendFileSync(path.join(ROOT, 'out', 'test-flaky.txt'), [...flaky].map(([n, f]) => `scenario ${n} failed once, passed when run again alone: ${f}\n`).join(''));
+  }
   reportIndex = writeHtmlReport(path.join(dirs.outDir, 'run'), suite);
 });
 
@@ -47,7 +67,7 @@ for (const file of FILES) {
     }
     t.is(r!.status, 'passed', `${firstFailure(r!) ?? ''}\n${evidence}\noutput: ${r!.outDir}`);
     t.true(r!.steps.every((s) => s.status === 'passed'));
-    t.log(`${name}: ${(r!.durationMs / 1000).toFixed(1)} s`);
+    t.log(`${name}: ${(r!.durationMs / 1000).toFixed(1)} s${flaky.has(name) ? ` (FLAKY: the first run failed: ${flaky.get(name)})` : ''}`);
   });
 }
 

@@ -1,0 +1,2 @@
+import { handshakes } from './ike-handshake.bench.ts';
+console.log(handshakes(31, 5));
