@@ -38,6 +38,11 @@ export function keyTables(keyDir: string): UatRecords {
 const SK = 46;
 const SKF = 53;
 
+/** Frames of a capture that match a Wireshark display filter. */
+export async function countFrames(file: string, filter: string, keyDir: string): Promise<number> {
+  return (await tsharkFields(file, ['frame.number'], { uat: keyTables(keyDir), filter })).length;
+}
+
 export async function analyzeCapture(file: string, keyDir: string, exchange?: string): Promise<CaptureAnalysis> {
   const uat = keyTables(keyDir);
   const rows = await tsharkFields(file, [

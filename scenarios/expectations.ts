@@ -17,7 +17,7 @@ import type { EventStore, LoggedEvent } from './events.ts';
 import type { Flow } from './flows.ts';
 import { pingStats } from './flows.ts';
 import type { Step } from './model.ts';
-import { analyzeCapture, analyzeRadius } from './capture-check.ts';
+import { analyzeCapture, analyzeRadius, countFrames } from './capture-check.ts';
 import { authorizationKey } from './aaa.ts';
 import type { DacSession } from './aaa.ts';
 import { formatMs, formatRate } from './values.ts';
@@ -571,6 +571,8 @@ export async function checkCapture(ctx: CheckContext, a: Args): Promise<Outcome>
   if (a['nat-t']) parts.push('ESP in UDP 4500 and IKE on 4500 after IKE_SA_INIT');
   const rad = a['radius'] as { secret: string; 'dae-secret'?: string; codes?: string[]; attributes?: string[] } | undefined;
   if (rad) parts.push(`RADIUS decoded by tshark with the shared secret: nothing malformed, no expert error, valid authenticators${rad.codes ? `, codes ${rad.codes.join(', ')}` : ''}${rad.attributes ? `, attributes ${rad.attributes.join(', ')}` : ''}`);
+  const frames = (a['frames'] as Array<{ filter: string; count?: unknown }> | undefined) ?? [];
+  for (const f of frames) parts.push(`${countText(f.count, 'frame')} matching "${f.filter}"`);
   const expected = `capture of ${link}: ${parts.join('; ')}`;
   const file = await ctx.stopCapture(link);
   if (!file) return { ok: false, expected, seen: `link ${link} was never captured (list it under capture: or add a capture-start step)`, look: [], final: true };
@@ -592,6 +594,23 @@ export async function checkCapture(ctx: CheckContext, a: Args): Promise<Outcome>
     const seenR = `${r.packets} RADIUS packets (${Object.entries(r.codes).map(([k, v]) => `${v} ${k}`).join(', ')}), ${r.validAuthenticators} authenticators checked valid`;
     if (wrongR.length || (!a['decrypts'] && a['esp'] === undefined && a['ike'] === undefined && !a['nat-t'] && a['ike-fragments'] === undefined)) {
       return { ok: !wrongR.length, expected, seen: wrongR.length ? `${wrongR.join('; ')} (${seenR})` : seenR, look: [file], detail: r, final: true };
+    }
+  }
+  if (frames.length) {
+    // Any Wireshark display filter, counted (with the lab's keys, so decrypted fields filter too).
+    const wrongF: string[] = [], seenF: string[] = [];
+    for (const f of frames) {
+      let have: number;
+      try {
+        have = await countFrames(file, f.filter, ctx.keyDir);
+      } catch (e) {
+        return { ok: false, expected, seen: `tshark refused the filter "${f.filter}": ${(e as Error).message.split('\n').filter((l) => l.trim()).slice(-1)[0] ?? ''}`, look: [file], final: true };
+      }
+      seenF.push(`${have} frame${have === 1 ? '' : 's'} match "${f.filter}"`);
+      if (!countOk(f.count, have)) wrongF.push(`${have} frames match "${f.filter}"`);
+    }
+    if (wrongF.length || (!a['decrypts'] && a['esp'] === undefined && a['ike'] === undefined && !a['nat-t'] && a['ike-fragments'] === undefined)) {
+      return { ok: !wrongF.length, expected, seen: wrongF.length ? wrongF.join('; ') : seenF.join('; '), look: [file], final: true };
     }
   }
   let c;

@@ -593,8 +593,9 @@ class StepChecker {
         step.args['link'] = link;
         const parts = [e['ike-fragments'] !== undefined && e['ike-fragments'] !== false ? 'IKE fragments' : '', e['ike-fragments'] === false ? 'no IKE fragments' : '', e['decrypts'] ? 'everything decrypts' : '',
           e['esp'] !== undefined ? `${count(e['esp'], '')} ESP packets` : '', e['ike'] !== undefined ? `${count(e['ike'], '')} ${String(e['exchange'] ?? 'IKE')} messages` : '', e['nat-t'] ? 'NAT-T (UDP 4500)' : '',
-          isObj(e['radius']) ? `RADIUS decodes${Array.isArray(e['radius']['codes']) ? ` (${(e['radius']['codes'] as string[]).join(', ')})` : ''}` : ''].filter(Boolean);
-        if (!parts.length) this.err(q, 'say what the capture must show: ike-fragments, decrypts, esp, ike, nat-t or radius');
+          isObj(e['radius']) ? `RADIUS decodes${Array.isArray(e['radius']['codes']) ? ` (${(e['radius']['codes'] as string[]).join(', ')})` : ''}` : '',
+          Array.isArray(e['frames']) ? `frames matching ${(e['frames'] as Raw[]).map((f) => `"${String(f['filter'])}"`).join(', ')}` : ''].filter(Boolean);
+        if (!parts.length) this.err(q, 'say what the capture must show: ike-fragments, decrypts, esp, ike, nat-t, radius or frames');
         if (isObj(e['radius'])) {
           ((e['radius']['attributes'] as unknown[] | undefined) ?? []).forEach((x, i) => {
             if (!attrByName(String(x))) this.err([...q, 'radius', 'attributes', i], `unknown RADIUS attribute "${String(x)}"`);

@@ -8,6 +8,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { EncrId, IntegId } from '../ike/constants.ts';
 import { encrAlgorithm, integAlgorithm, type EncrAlgorithm, type IntegAlgorithm } from '../crypto/algorithms.ts';
 import { cryptoRandom, type RandomSource } from '../util/random.ts';
+import { keepBytes } from '../util/keep-bytes.ts';
 import { MAX_REPLAY_WINDOW, ReplayWindow } from './replay-window.ts';
 
 /** Why a packet was not sealed or not delivered. Every drop increments `sa.drops[reason]`. */
@@ -200,8 +201,9 @@ export class EspSa {
     this.encr = encr;
     this.encrKeyBits = bits;
     this.integ = integ;
-    this.encrKey = Buffer.from(o.encrKey);
-    this.integKey = integ ? Buffer.from(o.integKey!) : undefined;
+    // Kept for the SA's life: copies that pin no shared pool slab (util/keep-bytes.ts).
+    this.encrKey = keepBytes(o.encrKey);
+    this.integKey = integ ? keepBytes(o.integKey!) : undefined;
     this.createdAt = o.createdAt;
     this.lifetime = { ...o.lifetime };
 

@@ -8,6 +8,7 @@
 import type { TrafficSelector } from '../ike/message.ts';
 import { TsType } from '../ike/constants.ts';
 import { ipToBytes } from '../util/ip.ts';
+import { keepBytes } from '../util/keep-bytes.ts';
 import { newDropCounters, type DropCounters, type DropReason, type EspSa, type EspSaEvent } from './sa.ts';
 import { seal as sealWith } from './encap.ts';
 import { espSpi, open as openWith } from './decap.ts';
@@ -207,8 +208,8 @@ function hex(spi: number): string {
 
 function compileSelector(ts: TrafficSelector): CompiledSelector {
   const version = ts.tsType === TsType.TS_IPV6_ADDR_RANGE ? 6 : 4;
-  const start = ipToBytes(ts.startAddr);
-  const end = ipToBytes(ts.endAddr);
+  const start = keepBytes(ipToBytes(ts.startAddr));
+  const end = keepBytes(ipToBytes(ts.endAddr));
   if (start.length !== (version === 4 ? 4 : 16) || end.length !== start.length) {
     throw new Error(`traffic selector ${ts.startAddr}-${ts.endAddr} does not match its type ${ts.tsType}`);
   }

@@ -13,6 +13,7 @@ import { Timers } from './timers.ts';
 import { AddressPools } from './address-pool.ts';
 import { CookieJar } from './cookies.ts';
 import { IkeSa, NON_ESP_MARKER } from './sa/ike-sa.ts';
+import { keepBytes } from '../util/keep-bytes.ts';
 import type { IkeSaView } from './sa/ike-sa.ts';
 import type { ChildSa } from './sa/child-sa.ts';
 import type { EngineCore } from './sa/context.ts';
@@ -480,7 +481,7 @@ export class IkeEngine implements EngineCore {
   newIkeSpi(): Buffer {
     for (;;) {
       const b = this.random.bytes(8);
-      if (!b.equals(Buffer.alloc(8)) && !this.sas.has(hex(b))) return b;
+      if (!b.equals(Buffer.alloc(8)) && !this.sas.has(hex(b))) return keepBytes(b);
     }
   }
 
@@ -545,6 +546,7 @@ export class IkeEngine implements EngineCore {
 
   established(sa: IkeSa, now: number): void {
     this.authStarted(sa);
+    sa.releaseSetupState();
     if (!sa.initiator && sa.profile?.accounting && !sa.accountingSessionId && !sa.addressFailure) {
       // RADIUS accounting Start after the final IKE_AUTH response (S2:556), Stop when the session ends.
       sa.accountingSessionId = (++this.accountingIds).toString(16).toUpperCase().padStart(8, '0');
@@ -930,7 +932,7 @@ export class IkeEngine implements EngineCore {
       this.statelessReply(header, d, pre.reject);
       return;
     }
-    const sa = new IkeSa(this, this.nextIkeSaId(), false, Buffer.from(header.spiI), this.newIkeSpi(), { ...d.local }, { ...d.remote }, now, 'responder');
+    const sa = new IkeSa(this, this.nextIkeSaId(), false, keepBytes(header.spiI), this.newIkeSpi(), { ...d.local }, { ...d.remote }, now, 'responder');
     this.registerIkeSa(sa);
     this.halfOpenInit.set(key, sa);
     this.timers.set(`${sa.timerPrefix}halfopen`, now + this.settings.halfOpenTimeout * 1000, (t) => {
@@ -985,7 +987,7 @@ export class IkeEngine implements EngineCore {
       this.statelessReply(header, d, [mkNotify(NotifyType.TICKET_NACK)]);
       return;
     }
-    const sa = new IkeSa(this, this.nextIkeSaId(), false, Buffer.from(header.spiI), this.newIkeSpi(), { ...d.local }, { ...d.remote }, now, 'responder');
+    const sa = new IkeSa(this, this.nextIkeSaId(), false, keepBytes(header.spiI), this.newIkeSpi(), { ...d.local }, { ...d.remote }, now, 'responder');
     this.registerIkeSa(sa);
     this.halfOpenInit.set(key, sa);
     this.timers.set(`${sa.timerPrefix}halfopen`, now + this.settings.halfOpenTimeout * 1000, (t) => {

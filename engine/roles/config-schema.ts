@@ -277,6 +277,13 @@ export const hubProperties: Record<string, object> = {
     },
     additionalProperties: false,
   },
+  nat: {
+    type: 'object',
+    description: 'ip nat inside source list LIST interface OUTSIDE overload: traffic of `ip nat inside` interfaces (the virtual-template) leaving OUTSIDE is translated to its address (F-SRV-09)',
+    properties: { outside: { type: 'string', description: 'the `ip nat outside` interface' }, 'source-list': { type: 'string', description: 'a name under access-lists (which sources are translated)' } },
+    required: ['outside', 'source-list'],
+    additionalProperties: false,
+  },
   'access-lists': {
     type: 'object',
     description: 'IPv4 access lists by name (ip access-list standard|extended NAME): entries such as "permit 10.1.0.0 0.0.255.255" or "deny icmp any host 192.168.10.10", for ip access-group NAME in|out in interface-config',

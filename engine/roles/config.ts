@@ -3,6 +3,7 @@
 // parameters (a spoke's tunnel interface and peer, a hub's virtual template and pool).
 
 import { namedAccessLists, planInterfaceConfig } from '../daemon/interface-policy.ts';
+import { hubNatRules } from './hub-nat.ts';
 import type { PolicyMaps } from '../daemon/interface-policy.ts';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -393,6 +394,7 @@ export function buildRoleSetup(input: DaemonInput): RoleSetup {
   if (!settings.resumption && profiles.some((p) => p.resumption?.enabled)) settings.resumption = { keySource: 'state file' };
   const localAddress = localAddressOf(input);
   checkInterfacePolicies(cfg, vt);
+  hubNatRules(cfg, input.interfaces.map((i) => i.name)); // throws a located error for a bad nat block
   return {
     role: 'hub', profiles, settings, localAddress, aaa: aaaConfig(cfg, localAddress),
     template: {

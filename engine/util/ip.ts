@@ -10,7 +10,8 @@ export function ipFamily(addr: string): IpFamily | 0 {
   return net.isIPv4(addr) ? 4 : net.isIPv6(addr) ? 6 : 0;
 }
 
-const bytesCache = new Map<string, Buffer>();
+// Plain (small, on-heap) Uint8Arrays: a cached pooled Buffer would pin an 8 KiB pool slab per entry.
+const bytesCache = new Map<string, Uint8Array>();
 
 /** Address text -> 4 or 16 bytes (a fresh copy). Throws on invalid input. */
 export function ipToBytes(addr: string): Buffer {
@@ -18,7 +19,7 @@ export function ipToBytes(addr: string): Buffer {
   if (hit) return Buffer.from(hit);
   const b = parseIpBytes(addr);
   if (bytesCache.size > 4096) bytesCache.clear();
-  bytesCache.set(addr, Buffer.from(b));
+  bytesCache.set(addr, new Uint8Array(b));
   return b;
 }
 

@@ -9,6 +9,7 @@ import { projectPath } from '../../engine/util/paths.ts';
 import { forwardingSysctls } from './router.ts';
 import { kindConfigSchema } from '../../engine/roles/config-schema.ts';
 import { buildRoleSetup } from '../../engine/roles/config.ts';
+import { hubNatRules } from '../../engine/roles/hub-nat.ts';
 import type { DaemonInput } from '../../engine/roles/config.ts';
 import { controlPathOf } from '../../engine/daemon/daemon.ts';
 import { controlRequest } from '../../engine/daemon/control.ts';
@@ -61,6 +62,12 @@ export function ipsecKind(name: string, role: 'hub' | 'spoke' | 'client', descri
     },
     async start(ctx) {
       const input = daemonInput(ctx, role);
+      // The headend's NAT for full-tunnel clients (F-SRV-09), in the node's own netfilter tables.
+      const nat = role === 'hub' ? hubNatRules(ctx.node.config, ctx.node.interfaces.map((i) => i.name)) : undefined;
+      if (nat) {
+        await ctx.exec(['iptables-restore', '--noflush'], { input: nat.restore });
+        ctx.log(`${ctx.node.name}: NAT towards ${String((ctx.node.config['nat'] as { outside: string }).outside)}${nat.inside ? '' : ' (no `ip nat inside` on the virtual-template: session traffic is not translated)'}`);
+      }
       const file = join(ctx.stateDir, `${ctx.node.name}.daemon.json`);
       writeFileSync(file, JSON.stringify(input, null, 2));
       // FLEXLAB_DAEMON_NODE_ARGS: extra Node flags for the daemons (e.g. --cpu-prof), for profiling.

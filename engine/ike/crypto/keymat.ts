@@ -2,6 +2,7 @@
 
 import { prf, prfPlus, prfOutputLength } from './prf.ts';
 import { resolveEncr, resolveInteg } from './transforms.ts';
+import { keepBytes } from '../../util/keep-bytes.ts';
 
 export interface IkeSaKeys {
   skeyseed: Buffer;
@@ -65,7 +66,7 @@ export function deriveIkeSaKeys(p: IkeSaKeyParams): IkeSaKeys {
   const keymat = prfPlus(p.prf, skeyseed, Buffer.concat([nonces, p.spiI, p.spiR]), 3 * prfLen + 2 * aLen + 2 * eLen);
   const take = splitter(keymat);
   return {
-    skeyseed,
+    skeyseed: keepBytes(skeyseed),
     skD: take(prfLen),
     skAi: take(aLen),
     skAr: take(aLen),
@@ -121,8 +122,9 @@ export function deriveChildSaKeys(p: ChildSaKeyParams): ChildSaKeys {
 function splitter(buf: Buffer): (n: number) => Buffer {
   let off = 0;
   return (n) => {
-    // Copies, so that a key can be wiped or kept without pinning the whole keymat buffer.
-    const part = Buffer.from(buf.subarray(off, off + n));
+    // Copies, so that a key can be wiped or kept without pinning the whole keymat buffer (nor,
+    // through Buffer.from, one of Node's shared pool slabs: see keep-bytes.ts).
+    const part = keepBytes(buf.subarray(off, off + n));
     off += n;
     return part;
   };

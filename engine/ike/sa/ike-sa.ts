@@ -11,6 +11,7 @@ import { describeIkeSuite, describeChildSuite } from '../proposals.ts';
 import type { EngineCore } from './context.ts';
 import type { ExchangeContext, Task, TaskResult } from './task.ts';
 import { ChildSa, spiHex } from './child-sa.ts';
+import { keepBytes } from '../../util/keep-bytes.ts';
 import { encodeHeader } from '../codec/header.ts';
 import { encodeMessage, decodeMessage } from '../codec/message.ts';
 import { decodePayloads, encodePayloads } from '../codec/chain.ts';
@@ -477,7 +478,8 @@ export class IkeSa {
   }
 
   private sendResponse(exchange: ExchangeType, mid: number, payloads: Payload[], now: number): void {
-    const datagrams = this.protect(exchange, mid, true, payloads);
+    // Cached until the next request (RFC 7296 2.1): copies that do not pin a shared pool slab.
+    const datagrams = this.protect(exchange, mid, true, payloads).map(keepBytes);
     if (isFirstExchange(exchange)) this.initResponse = datagrams[0];
     this.responseCache.set(mid, datagrams);
     // Keep responses for the last `window` request IDs only (RFC 7296 2.3).
@@ -674,6 +676,17 @@ export class IkeSa {
     this.core.unregisterIkeSa(this);
     this.emit('ike-deleted', `IKE SA ${this.localSpi.toString('hex')} with ${this.peer} deleted: ${reason}`, { reason, established: wasEstablished, replacedBy: this.replacedBy });
     this.core.ikeSaGone(this, reason, now);
+  }
+
+  /**
+   * Once IKE_AUTH is done: the IKE_SA_INIT messages were only needed for the AUTH payloads (RFC
+   * 7296 2.15) and the DH private value only for g^ir. A retransmitted request still gets the
+   * cached response (responseCache), which holds its own reference.
+   */
+  releaseSetupState(): void {
+    this.initRequest = undefined;
+    this.initResponse = undefined;
+    this.kex = undefined;
   }
 
   releaseConfig(): void {

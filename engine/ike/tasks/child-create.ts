@@ -14,6 +14,7 @@ import { createKeyExchange } from '../crypto/dh.ts';
 import type { KeyExchange } from '../crypto/dh.ts';
 import { deriveChildSaKeys } from '../crypto/keymat.ts';
 import { ChildSa } from '../sa/child-sa.ts';
+import { keepBytes } from '../../util/keep-bytes.ts';
 import type { IkeSa } from '../sa/ike-sa.ts';
 import { NONCE_LENGTH } from './ike-init.ts';
 import { ChildDeleteTask } from './child-delete.ts';
@@ -66,9 +67,11 @@ function makeChild(sa: IkeSa, x: ExchangeContext, o: {
   const out = o.weInitiated ? keys.initiatorToResponder : keys.responderToInitiator;
   const inn = o.weInitiated ? keys.responderToInitiator : keys.initiatorToResponder;
   const ipsec = sa.profile!.ipsec;
+  // The SA keeps its nonces (rekey collisions); the first CHILD SA shares the IKE SA's (kept already).
+  const kept = (b: Buffer) => (b === sa.nonceI || b === sa.nonceR ? b : keepBytes(b));
   const child = new ChildSa(
     x.core.nextChildId(), sa.id, o.name, o.spiIn, o.spiOut, o.suite, inn, out, o.localTs, o.remoteTs, 'tunnel',
-    o.weInitiated, o.nonceI, o.nonceR, ipsec.lifetimeSeconds, ipsec.lifetimeKilobytes, ipsec.replayWindow, x.now,
+    o.weInitiated, kept(o.nonceI), kept(o.nonceR), ipsec.lifetimeSeconds, ipsec.lifetimeKilobytes, ipsec.replayWindow, x.now,
   );
   child.rekeyAfterBytes = ipsec.rekeyAfterBytes;
   return child;

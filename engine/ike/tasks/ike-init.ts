@@ -12,6 +12,7 @@ import { createKeyExchange } from '../crypto/dh.ts';
 import { deriveIkeSaKeys } from '../crypto/keymat.ts';
 import type { IkeSa } from '../sa/ike-sa.ts';
 import type { EngineCore } from '../sa/context.ts';
+import { keepBytes } from '../../util/keep-bytes.ts';
 
 export const NONCE_LENGTH = 32;
 const MAX_RETRIES = 5;
@@ -41,7 +42,7 @@ export class IkeInitTask implements Task {
     if (!sa.sentProposals.length) sa.sentProposals = profile.policy.proposals.map((p, i) => ikeProposalToWire(p, i + 1));
     if (sa.dhGroup === undefined) sa.dhGroup = firstDhGroup(sa.sentProposals);
     if (!sa.kex || sa.kex.group !== sa.dhGroup) sa.kex = createKeyExchange(sa.dhGroup, x.core.random);
-    if (!sa.nonceI) sa.nonceI = x.core.random.bytes(NONCE_LENGTH);
+    if (!sa.nonceI) sa.nonceI = keepBytes(x.core.random.bytes(NONCE_LENGTH));
     // A cookie must be the first payload of the repeated request (RFC 7296 2.6).
     if (sa.cookie) x.out.push(mkNotify(NotifyType.COOKIE, sa.cookie));
     x.out.push(
@@ -82,8 +83,8 @@ export class IkeInitTask implements Task {
     if (kep.group !== suite.dh) return failed(`KE payload group ${kep.group} differs from the chosen group ${suite.dh}`, true, NotifyType.INVALID_SYNTAX);
     if (kep.group !== sa.kex!.group) return failed(`responder chose group ${kep.group} but we sent a KE for ${sa.kex!.group}`, true, NotifyType.INVALID_SYNTAX);
     if (np.data.length < 16 || np.data.length > 256) return failed(`responder nonce of ${np.data.length} bytes`, true, NotifyType.INVALID_SYNTAX);
-    sa.spiR = Buffer.from(x.header!.spiR);
-    sa.nonceR = np.data;
+    sa.spiR = keepBytes(x.header!.spiR);
+    sa.nonceR = keepBytes(np.data);
     let secret: Buffer;
     try {
       secret = sa.kex!.computeSharedSecret(kep.data);
@@ -100,8 +101,8 @@ export class IkeInitTask implements Task {
     const sa = x.sa;
     const pre = x.shared.preflight as Preflight;
     this.selection = pre.selection;
-    sa.nonceI = pre.nonce;
-    sa.nonceR = x.core.random.bytes(NONCE_LENGTH);
+    sa.nonceI = keepBytes(pre.nonce);
+    sa.nonceR = keepBytes(x.core.random.bytes(NONCE_LENGTH));
     sa.dhGroup = pre.selection.suite.dh;
     sa.kex = createKeyExchange(pre.selection.suite.dh, x.core.random);
     let secret: Buffer;

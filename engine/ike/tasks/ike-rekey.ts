@@ -14,6 +14,7 @@ import { createKeyExchange } from '../crypto/dh.ts';
 import type { KeyExchange } from '../crypto/dh.ts';
 import { deriveIkeSaKeys } from '../crypto/keymat.ts';
 import { IkeSa } from '../sa/ike-sa.ts';
+import { keepBytes } from '../../util/keep-bytes.ts';
 import type { EngineCore } from '../sa/context.ts';
 import { NONCE_LENGTH } from './ike-init.ts';
 import { IkeDeleteTask } from './ike-delete.ts';
@@ -28,8 +29,8 @@ function newIkeSa(core: EngineCore, old: IkeSa, o: {
   weInitiated: boolean; spiI: Buffer; spiR: Buffer; suite: IkeSuite; nonceI: Buffer; nonceR: Buffer; secret: Buffer; now: number;
 }): IkeSa {
   const n = new IkeSa(core, core.nextIkeSaId(), o.weInitiated, o.spiI, o.spiR, { ...old.local }, { ...old.remote }, o.now, old.name);
-  n.nonceI = o.nonceI;
-  n.nonceR = o.nonceR;
+  n.nonceI = keepBytes(o.nonceI);
+  n.nonceR = keepBytes(o.nonceR);
   n.suite = o.suite;
   n.keys = deriveIkeSaKeys({
     prf: o.suite.prf, encr: o.suite.encr, encrKeyBits: o.suite.encrKeyBits, integ: o.suite.integ,
@@ -92,7 +93,7 @@ export class IkeRekeyTask implements Task {
     } catch (e) {
       return this.fail(x, `bad KE: ${(e as Error).message}`);
     }
-    const ours = newIkeSa(x.core, sa, { weInitiated: true, spiI: this.newSpi!, spiR: Buffer.from(peerSpi), suite, nonceI: this.nonce!, nonceR: n.data, secret, now: x.now });
+    const ours = newIkeSa(x.core, sa, { weInitiated: true, spiI: this.newSpi!, spiR: keepBytes(peerSpi), suite, nonceI: this.nonce!, nonceR: n.data, secret, now: x.now });
     const theirs = sa.ikeCollision;
     if (theirs && theirs.state !== 'DELETED') {
       const oursLower = Buffer.compare(lowestNonce(ours.nonceI!, ours.nonceR!), lowestNonce(theirs.nonceI!, theirs.nonceR!)) < 0;
@@ -177,7 +178,7 @@ export class IkeRekeyResponder implements Task {
     }
     const myNonce = x.core.random.bytes(NONCE_LENGTH);
     const newSpi = x.core.newIkeSpi();
-    const newSa = newIkeSa(x.core, sa, { weInitiated: false, spiI: Buffer.from(peerSpi), spiR: newSpi, suite: sel.suite, nonceI: n.data, nonceR: myNonce, secret, now: x.now });
+    const newSa = newIkeSa(x.core, sa, { weInitiated: false, spiI: keepBytes(peerSpi), spiR: newSpi, suite: sel.suite, nonceI: n.data, nonceR: myNonce, secret, now: x.now });
     const collision = sa.state === 'REKEYING';
     if (collision) {
       sa.ikeCollision = newSa;

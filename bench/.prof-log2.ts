@@ -1,0 +1,11 @@
+import { run } from './.prof-ev.ts';
+const evs: any[] = [];
+run(50, (a) => { if (a.type === 'event') evs.push(a.event); });
+const N = evs.length * 13;
+const t = (name: string, f: (e: any) => void) => { const t0 = performance.now(); for (let r = 0; r < 13; r++) for (const e of evs) f(e); console.log(name.padEnd(20), ((performance.now() - t0) * 1000 / N).toFixed(2), 'us/event'); };
+let s = '';
+t('spread', (e) => { const le = { ...e, node: 'hub', source: 'ike' }; s = le.node; });
+t('stringify', (e) => { s = JSON.stringify({ ...e, node: 'hub', source: 'ike' }); });
+t('iso', (e) => { s = `${new Date(e.time).toISOString()} hub [${e.type}] ${e.text}\n`; });
+const rec: any[] = [];
+t('recent splice', (e) => { rec.push(e); if (rec.length > 2000) rec.splice(0, rec.length - 2000); });

@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { run } from './.prof-ev.ts';
+const smaps = () => { const out: Record<string, number> = {}; let cur = ''; for (const l of readFileSync(`/proc/self/smaps`, 'utf8').split('\n')) { const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(l); if (m) { const [a, b] = l.split(' ')[0]!.split('-').map((x) => parseInt(x, 16)); const sz = (b! - a!) / 1024; cur = m[1] || (sz === 256 ? 'v8' : sz < 1024 ? 'anon<1M' : 'anonbig'); continue; } const r = /^Rss:\s+(\d+)/.exec(l); if (r && !cur.startsWith('/')) out[cur] = (out[cur] ?? 0) + Number(r[1]); } return out; };
+const keep: any[] = [];
+keep.push(run(200)); (globalThis as any).gc();
+const a = smaps(); const m0 = process.memoryUsage();
+const r = run(1000); keep.push(r); (r.init as any).connections.clear();
+for (const v of r.init.ikeSas()) r.init.ikeSa(v.id)?.destroy('x', Date.now()); r.init.pollActions();
+(globalThis as any).gc();
+const b = smaps(); const m1 = process.memoryUsage();
+for (const k of Object.keys(b)) console.log(k, ((b[k]! - (a[k] ?? 0)) / 1000).toFixed(2), 'kB/SA');
+console.log('heapUsed', ((m1.heapUsed - m0.heapUsed) / 1000 / 1024).toFixed(2), 'kB/SA', 'external', ((m1.external - m0.external) / 1000 / 1024).toFixed(2), 'arrayBuffers', ((m1.arrayBuffers - m0.arrayBuffers) / 1000 / 1024).toFixed(2));

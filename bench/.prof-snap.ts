@@ -1,0 +1,13 @@
+import { writeHeapSnapshot } from 'node:v8';
+import { run } from './.prof-ev.ts';
+const keep: unknown[] = [];
+const a = run(300); keep.push(a);
+for (const v of a.init.ikeSas()) a.init.ikeSa(v.id)?.destroy('x', Date.now()); a.init.pollActions();
+(globalThis as any).gc(); const h0 = process.memoryUsage().heapUsed;
+writeHeapSnapshot('/tmp/prof/s0.heapsnapshot');
+const b = run(1000); keep.push(b);
+for (const v of b.init.ikeSas()) b.init.ikeSa(v.id)?.destroy('x', Date.now()); b.init.pollActions();
+(b.init as any).connections.clear(); (a.init as any).connections.clear();
+(globalThis as any).gc(); const h1 = process.memoryUsage().heapUsed;
+console.log('responder retained per SA', ((h1 - h0) / 1000).toFixed(0));
+writeHeapSnapshot('/tmp/prof/s1.heapsnapshot');
