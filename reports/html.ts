@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LoggedEvent } from '../engine/daemon/event-log.ts';
-import type { Snapshot } from '../scenarios/daemons.ts';
+import type { NodeSnapshot, Snapshot } from '../scenarios/daemons.ts';
 import { eventType } from '../scenarios/events.ts';
 import type { ScenarioResult, StepResult } from '../scenarios/runner.ts';
 import { firstFailure } from '../scenarios/suite.ts';
@@ -15,6 +15,7 @@ import type { SuiteResult } from '../scenarios/suite.ts';
 import { formatMs, formatRate } from '../scenarios/values.ts';
 import { buildLadders, ladderSvg } from './ladder.ts';
 import { showIkev2Sa, showIpsecSa, showSession } from './show.ts';
+import { showAccessLists, showPolicyMapInterface } from './interface-show.ts';
 import { esc, topologySvg } from './topology-svg.ts';
 import { clientStoryHtml } from './client-story.ts';
 
@@ -239,11 +240,18 @@ function snapshotSection(snaps: Snapshot[], r: ScenarioResult): string {
     const nodes = sn.nodes.map((n) => {
       const count = n.ikeSas.length;
       const text = n.error ? `the daemon does not answer: ${n.error}`
-        : `${n.node}# show crypto ikev2 sa detail\n${showIkev2Sa(n.ikeSas, true)}\n${n.node}# show crypto ipsec sa\n${showIpsecSa(n.ikeSas) || '(none)'}\n\n${n.node}# show crypto session detail\n${showSession(n.ikeSas, true, sn.at)}`;
+        : `${n.node}# show crypto ikev2 sa detail\n${showIkev2Sa(n.ikeSas, true)}\n${n.node}# show crypto ipsec sa\n${showIpsecSa(n.ikeSas) || '(none)'}\n\n${n.node}# show crypto session detail\n${showSession(n.ikeSas, true, sn.at)}${policyViews(n)}`;
       return `<details><summary>${esc(n.node)} <span class="muted">— ${n.error ? 'not answering' : `${count} IKE SA${count === 1 ? '' : 's'}, ${n.ikeSas.reduce((k, s) => k + s.children.length, 0)} CHILD SAs`}</span></summary><pre>${esc(text)}</pre></details>`;
     }).join('');
     return `<details class="snapshot"${i === 0 && r.snapshots.length < 3 ? ' open' : ''}><summary>${esc(title)}</summary><div style="margin-left:16px">${nodes}</div></details>`;
   }).join('');
+}
+
+/** What the node's virtual-access interfaces enforce (CoA QoS and ACLs), when they enforce anything. */
+function policyViews(n: NodeSnapshot): string {
+  const tunnels = n.status?.tunnels ?? [];
+  if (!tunnels.some((t) => t.policy)) return '';
+  return `\n\n${n.node}# show policy-map interface\n${showPolicyMapInterface(tunnels)}\n${n.node}# show ip access-lists\n${showAccessLists(tunnels)}`;
 }
 
 function eventsTable(events: LoggedEvent[], t0: number): string {

@@ -407,7 +407,10 @@ export class NodeDaemon {
   }
 
   private async tunnelUp(t: Tunnel, c: ChildSaInstall): Promise<void> {
-    const sa = this.engine.ikeSa(c.ikeSaId)?.view(Date.now());
+    // The SA itself, not its view(): only the configuration fields are read (view() builds every
+    // show field, a visible share of a hub's per-session set-up time).
+    const ike = this.engine.ikeSa(c.ikeSaId);
+    const sa = ike && { receivedConfig: ike.configReceived, assignedConfig: ike.configAssigned };
     const addresses: string[] = [];
     // A persona may not route narrowed selectors (Windows: TunnelSetup.routesFromSelectors false).
     const routes = new Set<string>(this.setup.role === 'spoke' && this.setup.tunnel?.routesFromSelectors === false ? [] : DataPlane.selectorRoutes(c));

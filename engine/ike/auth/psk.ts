@@ -9,8 +9,22 @@ import type { Authenticator } from './authenticator.ts';
 import { pskAuth } from '../crypto/auth.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { parseCidr, cidrContains, ipFamily } from '../../util/ip.ts';
+import type { Cidr } from '../../util/ip.ts';
 import type { IkeSa } from '../sa/ike-sa.ts';
 import { identityMatches } from '../identity.ts';
+
+/** Keyring addresses parsed once: a hub looks the keyring up twice for every IKE_AUTH. */
+const parsedAddresses = new Map<string, Cidr | string>();
+
+function keyringCidr(address: string): Cidr | string {
+  let c = parsedAddresses.get(address);
+  if (c === undefined) {
+    c = parseCidr(address.includes('/') ? address : `${address}/${ipFamily(address) === 6 ? 128 : 32}`);
+    if (parsedAddresses.size >= 1024) parsedAddresses.clear();
+    parsedAddresses.set(address, c);
+  }
+  return c;
+}
 
 /** Keyring lookup: a peer entry matching the remote identity first, then the longest address prefix. */
 export function findKeyringPeer(keyring: Keyring | undefined, sa: IkeSa): KeyringPeer | undefined {
@@ -23,8 +37,7 @@ export function findKeyringPeer(keyring: Keyring | undefined, sa: IkeSa): Keyrin
   let bestLen = -1;
   for (const p of keyring.peers) {
     if (!p.address) continue;
-    const spec = p.address.includes('/') ? p.address : `${p.address}/${ipFamily(p.address) === 6 ? 128 : 32}`;
-    const c = parseCidr(spec);
+    const c = keyringCidr(p.address);
     if (typeof c === 'string' || !cidrContains(c, sa.remote.address)) continue;
     if (c.prefix > bestLen) {
       best = p;
