@@ -26,6 +26,11 @@ export class ControlServer {
     return this;
   }
 
+  /** Whether a client follows the event stream (callers can skip building what nobody reads). */
+  get streaming(): boolean {
+    return this.streams.size > 0;
+  }
+
   /** Sends a line to every client following the event stream. */
   broadcast(obj: unknown): void {
     if (!this.streams.size) return;

@@ -276,7 +276,7 @@ export class NodeDaemon {
       case 'event': {
         this.log.write(a.event);
         this.resumptionStore?.onEvent(a.event, this.engine);
-        this.control.broadcast({ event: { ...a.event, node: this.input.node } });
+        if (this.control.streaming) this.control.broadcast({ event: { ...a.event, node: this.input.node } });
         const e = a.event;
         if (e.type === 'ike-rekeyed' && e.data && e.ikeSaId !== undefined) {
           this.dataplane.rekeyedIkeSa(e.data.old as number, e.ikeSaId);

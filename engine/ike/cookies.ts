@@ -1,6 +1,7 @@
 // Anti-clogging cookies (RFC 7296 section 2.6). The responder keeps no state for a cookie: it is
 // <version> | SHA-256(Ni | IPi | SPIi | secret), and the secret is rotated so old cookies expire.
 
+import { Buffer } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RandomSource } from '../util/random.ts';
 import { ipToBytes } from '../util/ip.ts';

@@ -4,6 +4,7 @@
 // `pollTimeout()`. It dispatches messages to IKE SAs by SPI, answers IKE_SA_INIT statelessly when
 // it must (cookies, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN), and keeps connections up.
 
+import { Buffer } from 'node:buffer';
 import { ExchangeType, NAT_T_PORT, NotifyType, enumName } from './constants.ts';
 import type { AaaRequest, AaaResult, AccountingRecord, Action, Datagram, Endpoint, IkeEvent, IkeEventType } from './actions.ts';
 import type { Ikev2Policy, Ikev2Profile, IkeEngineSettings } from './config.ts';

@@ -1,6 +1,7 @@
 // IKE identities (RFC 7296 section 3.5) as configured (`identity local fqdn x`) and as carried in
 // IDi/IDr payloads, and `match identity remote ...` matching (F-CORE-11).
 
+import { Buffer } from 'node:buffer';
 import { X509Certificate } from 'node:crypto';
 import { IdType } from './constants.ts';
 import type { Identity, IdentityMatch } from './config.ts';

@@ -2,6 +2,7 @@
 // SHA-1(SPIi | SPIr | IP | port). A mismatch of the source hash means the sender is behind a NAT,
 // of the destination hash that the receiver is.
 
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { ipToBytes } from '../util/ip.ts';
 import type { Endpoint } from './actions.ts';

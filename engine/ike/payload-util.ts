@@ -1,5 +1,6 @@
 // Small lookups over a decoded payload list, used by every task.
 
+import { Buffer } from 'node:buffer';
 import { NotifyType, PayloadType, isErrorNotify } from './constants.ts';
 import type {
   AuthPayload, CertPayload, CertReqPayload, CpPayload, DeletePayload, EapPayload, IdPayload, KePayload,

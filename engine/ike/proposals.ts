@@ -1,6 +1,7 @@
 // SA proposals: turning configured IKEv2 proposals and IPsec transform sets into SA payload
 // proposals, and choosing among a peer's proposals (RFC 7296 sections 2.7 and 3.3).
 
+import { Buffer } from 'node:buffer';
 import { DhGroup, EncrId, EsnId, IntegId, ProtocolId, TransformType } from './constants.ts';
 import { encrAlgorithm, integAlgorithm, prfAlgorithm, dhAlgorithm } from '../crypto/algorithms.ts';
 import { IKE_ENCRYPTION_NAMES, IKE_INTEGRITY_NAMES, IKE_PRF_NAMES } from './config.ts';
@@ -231,6 +232,12 @@ export function describeIkeSuite(s: IkeSuite): { encr: string; keysize?: number;
 }
 
 /** IOS transform words for an ESP suite: "esp-aes 256 esp-sha256-hmac", "esp-gcm 256". */
+/** IOS transform-set words of the ESP integrity algorithms. */
+const ESP_INTEG_NAMES: Record<number, string> = {
+  [IntegId.HMAC_MD5_96]: 'esp-md5-hmac', [IntegId.HMAC_SHA1_96]: 'esp-sha-hmac', [IntegId.HMAC_SHA2_256_128]: 'esp-sha256-hmac',
+  [IntegId.HMAC_SHA2_384_192]: 'esp-sha384-hmac', [IntegId.HMAC_SHA2_512_256]: 'esp-sha512-hmac',
+};
+
 export function describeChildSuite(s: ChildSuite): string {
   const parts: string[] = [];
   switch (s.encr) {
@@ -240,10 +247,6 @@ export function describeChildSuite(s: ChildSuite): string {
     case EncrId.NULL: parts.push('esp-null'); break;
     default: parts.push(`encr-${s.encr}`);
   }
-  const integ: Record<number, string> = {
-    [IntegId.HMAC_MD5_96]: 'esp-md5-hmac', [IntegId.HMAC_SHA1_96]: 'esp-sha-hmac', [IntegId.HMAC_SHA2_256_128]: 'esp-sha256-hmac',
-    [IntegId.HMAC_SHA2_384_192]: 'esp-sha384-hmac', [IntegId.HMAC_SHA2_512_256]: 'esp-sha512-hmac',
-  };
-  if (s.integ) parts.push(integ[s.integ] ?? `integ-${s.integ}`);
+  if (s.integ) parts.push(ESP_INTEG_NAMES[s.integ] ?? `integ-${s.integ}`);
   return parts.join(' ');
 }

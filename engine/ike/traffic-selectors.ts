@@ -15,12 +15,16 @@ export function tsFromCidr(cidr: string, ipProtocol = IPPROTO_ANY, startPort = 0
   };
 }
 
+// Parsed once (parseCidr works in bigints); each call returns a fresh copy the caller may change.
+const ANY4 = tsFromCidr('0.0.0.0/0');
+const ANY6 = tsFromCidr('::/0');
+
 export function tsAny4(): TrafficSelector {
-  return tsFromCidr('0.0.0.0/0');
+  return { ...ANY4 };
 }
 
 export function tsAny6(): TrafficSelector {
-  return tsFromCidr('::/0');
+  return { ...ANY6 };
 }
 
 function family(ts: TrafficSelector): 4 | 6 {

@@ -2,6 +2,8 @@
 // The Cisco strings are plain ASCII as strongSwan and libreswan list them; their exact bytes are
 // not confirmed by an IOS capture, so personas may override them in configuration.
 
+import { Buffer } from 'node:buffer';
+
 const ascii = (s: string) => Buffer.from(s, 'ascii');
 
 export const CISCO_VENDOR_IDS = {

@@ -2,6 +2,7 @@
 // selectors, ID payloads), the ESP data path and the reports. Node's `net` validates; the byte and
 // bigint forms here are what comparisons and ranges need.
 
+import { Buffer } from 'node:buffer';
 import net from 'node:net';
 
 export type IpFamily = 4 | 6;

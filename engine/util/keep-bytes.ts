@@ -4,6 +4,8 @@
 // held an 8 KiB slab per session, mostly garbage. Copies made here go into slabs that only hold
 // such long-lived bytes (packed densely), or into their own allocation when larger.
 
+import { Buffer } from 'node:buffer';
+
 /** Slab size for the small values (SPIs, nonces, keys: 8-64 bytes each, about 20 per session). */
 const SLAB_BYTES = 4096;
 /** Larger values (a cached response) get their own ArrayBuffer of exactly their size. */
@@ -14,11 +16,10 @@ let offset = 0;
 
 /** A copy of `b` that pins no pool slab; callers store it instead of `b`. */
 export function keepBytes(b: Buffer): Buffer {
-  if (process.env.KB_OFF) return Buffer.from(b);
   const n = b.length;
   if (n > SMALL_MAX) {
     const own = Buffer.allocUnsafeSlow(n);
-    b.copy(own);
+    own.set(b);
     return own;
   }
   if (offset + n > SLAB_BYTES) {
@@ -26,7 +27,7 @@ export function keepBytes(b: Buffer): Buffer {
     offset = 0;
   }
   const out = slab.subarray(offset, offset + n);
-  b.copy(out);
+  out.set(b);
   // 8-byte steps keep every value aligned like a malloc'd one.
   offset += (n + 7) & ~7;
   return out;

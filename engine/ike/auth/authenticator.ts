@@ -2,6 +2,7 @@
 // payload and verifies the peer's over the signed octets of RFC 7296 section 2.15. The IKE_AUTH
 // task picks one for each direction from the profile (`authentication local|remote ...`).
 
+import { Buffer } from 'node:buffer';
 import type { AuthPayload, Payload } from '../message.ts';
 import type { ExchangeContext } from '../sa/task.ts';
 import type { IkeSa } from '../sa/ike-sa.ts';

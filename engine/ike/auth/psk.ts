@@ -1,6 +1,7 @@
 // Pre-shared key authentication (RFC 7296 2.15, AUTH method 2), with IOS keyrings: symmetric keys
 // and asymmetric ones (`pre-shared-key local K1` / `remote K2`, F-AUTH-02).
 
+import { Buffer } from 'node:buffer';
 import { AuthMethod, PayloadType } from '../constants.ts';
 import type { Keyring, KeyringPeer } from '../config.ts';
 import type { AuthPayload } from '../message.ts';

@@ -1,5 +1,6 @@
 // Authentication payload (RFC 7296 section 3.8).
 
+import { Buffer } from 'node:buffer';
 import { PayloadType } from '../constants.ts';
 import type { AuthPayload } from '../message.ts';
 import { type ByteReader, u8 } from './bytes.ts';

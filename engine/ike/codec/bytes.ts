@@ -3,6 +3,7 @@
 // RangeError from Buffer; every write goes through the put* helpers, so an out-of-range model value
 // becomes IkeEncodeError instead of a silently wrapped field.
 
+import { Buffer } from 'node:buffer';
 import type { NotifyType } from '../constants.ts';
 import { IkeEncodeError, IkeParseError, type ParseErrorCode } from './errors.ts';
 

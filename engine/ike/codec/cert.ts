@@ -2,6 +2,7 @@
 // and opaque data (for CERTREQ with X.509, concatenated SHA-1 hashes of CA public keys; not
 // checked here, since some peers send other forms and the CERTREQ is only a hint).
 
+import { Buffer } from 'node:buffer';
 import { PayloadType } from '../constants.ts';
 import type { CertPayload, CertReqPayload } from '../message.ts';
 import { type ByteReader, u8 } from './bytes.ts';

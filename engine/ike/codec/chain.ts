@@ -3,6 +3,7 @@
 // payload type to body codec; types without a codec are kept as UnknownPayload when not critical
 // and refused when critical (RFC 7296 2.5).
 
+import { Buffer } from 'node:buffer';
 import { PayloadType } from '../constants.ts';
 import type { KnownPayload, Payload, UnknownPayload } from '../message.ts';
 import { isUnknown } from '../message.ts';

@@ -2,6 +2,7 @@
 // attribute is a 15-bit type, a length and a value; in a CFG_REQUEST most values are empty ("give
 // me one"), in a CFG_REPLY they carry the address, mask, subnet or text (3.15.1 table).
 
+import { Buffer } from 'node:buffer';
 import { CfgAttr, PayloadType } from '../constants.ts';
 import type { CpAttribute, CpPayload } from '../message.ts';
 import { bytesToIp, ipFamily, ipToBytes } from '../../util/ip.ts';

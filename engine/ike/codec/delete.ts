@@ -1,6 +1,7 @@
 // Delete payload (RFC 7296 section 3.11): IKE SA (protocol 1, no SPIs: the SA is the one the
 // message travels in) or AH/ESP SAs (4-byte SPIs, the deleting side's inbound ones).
 
+import { Buffer } from 'node:buffer';
 import { PayloadType, ProtocolId } from '../constants.ts';
 import type { DeletePayload } from '../message.ts';
 import { type ByteReader, u16, u8 } from './bytes.ts';

@@ -3,6 +3,7 @@
 // identities as text and back, one-line message summaries. Nothing here throws on odd input that
 // came off the wire: unknown values print as numbers, undecodable data as #hex.
 
+import { Buffer } from 'node:buffer';
 import {
   DhGroup, EncrId, EsnId, enumName, ExchangeType, IdType, IntegId, NotifyType, PAYLOAD_SHORT_NAMES, PayloadType,
   PrfId, ProtocolId, TransformType,

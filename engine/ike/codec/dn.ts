@@ -3,6 +3,8 @@
 // strongSwan prints them ("C=CH, O=Lab, CN=a.pr.test"), with RFC 4514 escaping; multi-valued
 // RDNs are joined with "+". Only the DER subset a Name uses is handled here.
 
+import { Buffer } from 'node:buffer';
+
 const OIDS: Array<[name: string, oid: string]> = [
   ['CN', '2.5.4.3'], ['SN', '2.5.4.4'], ['serialNumber', '2.5.4.5'], ['C', '2.5.4.6'], ['L', '2.5.4.7'],
   ['ST', '2.5.4.8'], ['STREET', '2.5.4.9'], ['O', '2.5.4.10'], ['OU', '2.5.4.11'], ['title', '2.5.4.12'],

@@ -3,6 +3,7 @@
 // one, an error notify (the `notify` field says which). IkeEncodeError is a programming error on
 // our side (a field that does not fit its wire size).
 
+import { Buffer } from 'node:buffer';
 import { NotifyType } from '../constants.ts';
 import type { IkeHeader } from '../message.ts';
 

@@ -1,5 +1,6 @@
 // IKE header (RFC 7296 section 3.1): 28 bytes in front of every message.
 
+import { Buffer } from 'node:buffer';
 import type { IkeHeader } from '../message.ts';
 import { ByteReader, checkFits } from './bytes.ts';
 import { IkeEncodeError } from './errors.ts';

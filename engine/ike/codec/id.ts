@@ -2,6 +2,7 @@
 // checks here are the ones the ID type fixes: address lengths, non-empty names, and a DER DN
 // that is a well-formed Name.
 
+import { Buffer } from 'node:buffer';
 import { IdType, PayloadType } from '../constants.ts';
 import type { IdPayload } from '../message.ts';
 import { type ByteReader, u8 } from './bytes.ts';

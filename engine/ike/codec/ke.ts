@@ -1,5 +1,6 @@
 // Key Exchange payload (RFC 7296 section 3.4).
 
+import { Buffer } from 'node:buffer';
 import { PayloadType } from '../constants.ts';
 import type { KePayload } from '../message.ts';
 import { type ByteReader, u16 } from './bytes.ts';

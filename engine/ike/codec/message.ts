@@ -1,6 +1,7 @@
 // Whole IKE messages: header plus plaintext payload chain. SK/SKF stay opaque (engine/ike/crypto
 // opens them and calls decodePayloads on the plaintext with { inner: true }).
 
+import { Buffer } from 'node:buffer';
 import { PayloadType } from '../constants.ts';
 import { isUnknown, type IkeMessage } from '../message.ts';
 import { decodePayloads, encodePayloads } from './chain.ts';

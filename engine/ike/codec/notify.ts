@@ -2,6 +2,7 @@
 // checked for the notify types whose data has a fixed size, as strongSwan does, so that a handler
 // reading e.g. the INVALID_KE_PAYLOAD group never reads past the data.
 
+import { Buffer } from 'node:buffer';
 import { NotifyType, PayloadType, ProtocolId } from '../constants.ts';
 import type { NotifyPayload } from '../message.ts';
 import { type ByteReader, u16, u8 } from './bytes.ts';

@@ -3,6 +3,7 @@
 // count and every length are checked against each other, because a peer that gets them wrong is
 // answered with INVALID_SYNTAX rather than guessed at.
 
+import { Buffer } from 'node:buffer';
 import { ATTR_KEY_LENGTH, PayloadType, ProtocolId } from '../constants.ts';
 import type { Proposal, SaPayload, Transform } from '../message.ts';
 import { ByteReader, checkFits, u16, u8 } from './bytes.ts';

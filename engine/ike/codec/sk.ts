@@ -4,6 +4,7 @@
 // encrypted data runs to the end of the datagram: its offset is `message length - data.length`,
 // and the bytes before it are the AEAD associated data (RFC 5282 5.1, RFC 7383 2.5).
 
+import { Buffer } from 'node:buffer';
 import { PayloadType } from '../constants.ts';
 import type { SkfPayload, SkPayload } from '../message.ts';
 import { type ByteReader, u16 } from './bytes.ts';

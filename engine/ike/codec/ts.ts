@@ -2,6 +2,7 @@
 // (type 8, 40 bytes) address ranges with protocol and port range. Other TS types (e.g. RFC 9478
 // security labels) cannot be represented in the model and are rejected as BAD_TS.
 
+import { Buffer } from 'node:buffer';
 import { PayloadType, TsType } from '../constants.ts';
 import type { TrafficSelector, TsPayload } from '../message.ts';
 import { bytesToIp, ipFamily, ipToBytes } from '../../util/ip.ts';

@@ -3,6 +3,7 @@
 // r | s encoding (methods 9-11, RFC 4754), and RFC 7427 Digital Signature (method 14) whose data
 // starts with the AlgorithmIdentifier of the signature. Signing and verifying is Node's crypto.
 
+import { Buffer } from 'node:buffer';
 import { X509Certificate, constants, sign, timingSafeEqual, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { AuthMethod, HashAlgorithm } from '../constants.ts';

@@ -3,6 +3,7 @@
 // hash (RFC 7296 section 3.7) and extended key usage. Node's X509Certificate does the signature
 // checks and name matching; der.ts only locates byte ranges Node does not expose.
 
+import { Buffer } from 'node:buffer';
 import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { bytesToIp } from '../../util/ip.ts';

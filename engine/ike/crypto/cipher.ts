@@ -2,6 +2,7 @@
 // OpenSSL's own padding, AES-GCM with the RFC 4106/5282 nonce (salt | explicit IV), and the
 // truncated HMAC ICV. Thin wrappers over Node's crypto that turn OpenSSL failures into typed errors.
 
+import { Buffer } from 'node:buffer';
 import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import type { CipherGCMTypes } from 'node:crypto';
 import type { IntegAlgorithm } from '../../crypto/algorithms.ts';

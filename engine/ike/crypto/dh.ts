@@ -2,6 +2,7 @@
 // (RFC 5903) and Curve25519 (RFC 8031). The private value comes from the injected RandomSource so
 // that a whole exchange replays byte for byte; the arithmetic is Node's crypto (OpenSSL).
 
+import { Buffer } from 'node:buffer';
 import {
   createDiffieHellman, createECDH, createPrivateKey, createPublicKey, diffieHellman, getDiffieHellman,
 } from 'node:crypto';

@@ -1,5 +1,6 @@
 // Key material of the IKE SA (RFC 7296 section 2.14, rekeyed IKE SA 2.18) and of CHILD SAs (2.17).
 
+import { Buffer } from 'node:buffer';
 import { prf, prfPlus, prfOutputLength } from './prf.ts';
 import { resolveEncr, resolveInteg } from './transforms.ts';
 import { keepBytes } from '../../util/keep-bytes.ts';

@@ -1,6 +1,7 @@
 // The IKEv2 pseudo-random function and its key-stretching form prf+ (RFC 7296 section 2.13).
 // Only HMAC PRFs (catalogue in engine/crypto/algorithms.ts); Node's crypto computes the HMAC.
 
+import { Buffer } from 'node:buffer';
 import { createHmac } from 'node:crypto';
 import { prfAlgorithm } from '../../crypto/algorithms.ts';
 import type { PrfAlgorithm } from '../../crypto/algorithms.ts';

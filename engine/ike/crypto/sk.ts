@@ -10,6 +10,7 @@
 // the last bytes of the datagram; opening therefore authenticates first and only then looks at
 // any length field, so that a change to any bit reports an IntegrityError.
 
+import { Buffer } from 'node:buffer';
 import { timingSafeEqual } from 'node:crypto';
 import type { IntegAlgorithm } from '../../crypto/algorithms.ts';
 import type { RandomSource } from '../../util/random.ts';

@@ -4,6 +4,7 @@
 // identities). Tasks reach it through EngineCore.resumption; the exchanges are in
 // tasks/ike-session-resume.ts, tasks/resumed-auth.ts and tasks/ticket.ts.
 
+import { Buffer } from 'node:buffer';
 import type { IkeEngineSettings, Identity, Ikev2Profile } from '../config.ts';
 import type { IkeEventType } from '../actions.ts';
 import type { IkeSuite } from '../proposals.ts';

@@ -14,6 +14,7 @@
 // a random ticket id for one-time use, and the session facts a resumed SA takes over (assigned
 // inner addresses, EAP identity, attributes received while authenticating).
 
+import { Buffer } from 'node:buffer';
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
 import type { IkeSuite } from '../proposals.ts';
 import type { AuthorizationAttributes } from '../../aaa/authorization.ts';

@@ -1,6 +1,7 @@
 // A CHILD SA pair as the IKE core knows it: SPIs, negotiated suite, keys, selectors, lifetimes and
 // the nonces that created it (needed to resolve rekey collisions, RFC 7296 section 2.8.1).
 
+import { Buffer } from 'node:buffer';
 import type { ChildSaKeys, ChildSaInstall, Endpoint } from '../actions.ts';
 import type { TrafficSelector } from '../message.ts';
 import type { ChildSuite } from '../proposals.ts';

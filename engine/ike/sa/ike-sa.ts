@@ -2,6 +2,7 @@
 // IDs, windows, retransmission, the responder's retransmit cache, fragmentation), the timers that
 // drive rekeying, liveness and expiry, and its CHILD SAs. Exchanges themselves are tasks.
 
+import { Buffer } from 'node:buffer';
 import { ExchangeType, NotifyType, PayloadType, enumName } from '../constants.ts';
 import type { Endpoint } from '../actions.ts';
 import type { Identity, Ikev2Profile } from '../config.ts';
@@ -179,11 +180,13 @@ export class IkeSa {
   private readonly queue: PendingExchange[] = [];
   /** Lowest request ID from the peer not processed yet. */
   expectedRequestId = 0;
-  private readonly processedAhead = new Set<number>();
+  // The next three are made when first needed: most SAs never use them, and a hub holds thousands.
+  /** Requests processed out of order, above expectedRequestId (window > 1). */
+  private processedAhead?: Set<number>;
   private readonly responseCache = new Map<number, Buffer[]>();
   /** Responder tasks that continue over several rounds (IKE_AUTH with EAP). */
-  private readonly passive = new Map<number, Task[]>();
-  private readonly fragments = new Map<number, FragmentSet>();
+  private passive?: Map<number, Task[]>;
+  private fragments?: Map<number, FragmentSet>;
   /** A deferred responder exchange waiting for an external answer (AAA). */
   deferred?: { messageId: number; exchange: ExchangeType; tasks: Task[]; x: ExchangeContext; index: number };
 
@@ -406,7 +409,7 @@ export class IkeSa {
       return;
     }
     const window = this.core.settings.window;
-    if (mid < this.expectedRequestId || mid >= this.expectedRequestId + window || this.processedAhead.has(mid)) {
+    if (mid < this.expectedRequestId || mid >= this.expectedRequestId + window || this.processedAhead?.has(mid)) {
       this.core.counter('drop.invalid-message-id');
       this.emit('drop', `request with message ID ${mid} outside the window [${this.expectedRequestId}, ${this.expectedRequestId + window - 1}] dropped`, { reason: 'invalid-message-id', messageId: mid });
       return;
@@ -425,7 +428,7 @@ export class IkeSa {
 
     const x = this.context(header.exchangeType, mid, now, payloads, header);
     if (shared) Object.assign(x.shared, shared);
-    let tasks = this.passive.get(header.exchangeType);
+    let tasks = this.passive?.get(header.exchangeType);
     if (!tasks) tasks = this.core.passiveTasks(this, header.exchangeType, payloads);
     this.runResponder(header.exchangeType, mid, tasks, x, 0, now);
   }
@@ -454,8 +457,8 @@ export class IkeSa {
     }
     this.deferred = undefined;
     for (const t of tasks) t.buildResponse?.(x);
-    if (keep.length) this.passive.set(exchange, keep);
-    else this.passive.delete(exchange);
+    if (keep.length) (this.passive ??= new Map()).set(exchange, keep);
+    else this.passive?.delete(exchange);
     this.sendResponse(exchange, mid, x.out, now);
     for (const f of (x.shared.afterResponse as Array<() => void> | undefined) ?? []) f();
   }
@@ -471,9 +474,9 @@ export class IkeSa {
   private markProcessed(mid: number): void {
     if (mid === this.expectedRequestId) {
       this.expectedRequestId++;
-      while (this.processedAhead.delete(this.expectedRequestId)) this.expectedRequestId++;
+      while (this.processedAhead?.delete(this.expectedRequestId)) this.expectedRequestId++;
     } else {
-      this.processedAhead.add(mid);
+      (this.processedAhead ??= new Set()).add(mid);
     }
   }
 
@@ -599,13 +602,14 @@ export class IkeSa {
 
   private reassemble(header: IkeHeader, f: { innerFirstPayload: number; fragmentNumber: number; totalFragments: number; plaintext: Buffer }, now: number): Payload[] | undefined {
     const key = header.messageId * 2 + (header.response ? 1 : 0);
-    let set = this.fragments.get(key);
+    const fragments = (this.fragments ??= new Map());
+    let set = fragments.get(key);
     if (!set || set.total !== f.totalFragments) {
       // A different total means a retransmission with another fragment size: start over (RFC 7383 2.6.2).
       set = { total: f.totalFragments, innerFirst: 0, parts: new Map(), firstAt: now, header };
-      this.fragments.set(key, set);
+      fragments.set(key, set);
       this.core.timers.set(`${this.timerPrefix}frag${key}`, now + this.core.settings.fragmentReassemblyTimeout * 1000, () => {
-        if (this.fragments.delete(key)) {
+        if (fragments.delete(key)) {
           this.core.counter('drop.fragments-incomplete');
           this.emit('drop', `incomplete fragment set of message ${header.messageId} discarded after ${this.core.settings.fragmentReassemblyTimeout} s`, { reason: 'fragments-incomplete' });
         }
@@ -614,7 +618,7 @@ export class IkeSa {
     if (f.fragmentNumber === 1) set.innerFirst = f.innerFirstPayload;
     set.parts.set(f.fragmentNumber, f.plaintext);
     if (set.parts.size < set.total) return undefined;
-    this.fragments.delete(key);
+    fragments.delete(key);
     this.core.timers.cancel(`${this.timerPrefix}frag${key}`);
     const all = Buffer.concat([...Array(set.total).keys()].map((i) => set!.parts.get(i + 1)!));
     this.emit('reassembled', `reassembled message ${header.messageId} from ${set.total} fragments (${all.length} bytes)`, { messageId: header.messageId, fragments: set.total, bytes: all.length });
@@ -708,9 +712,12 @@ export class IkeSa {
     }
     this.core.act({ type: 'install-child', child: child.toInstall(this.local, this.remote, deferOutbound ? undefined : replaces?.id, deferOutbound) });
     this.armChildTimers(child, now);
+    // Each text form once: the message and the event data show the same values.
+    const spiIn = spiHex(child.spiIn), spiOut = spiHex(child.spiOut), suite = describeChildSuite(child.suite);
+    const localTs = child.localTs.map(tsToText), remoteTs = child.remoteTs.map(tsToText);
     this.emit(replaces ? 'child-rekeyed' : 'child-installed',
-      `CHILD SA ${child.name}{${child.id}} ${replaces ? `rekeyed (replaces {${replaces.id}})` : 'installed'}: SPIs ${spiHex(child.spiIn)}_i ${spiHex(child.spiOut)}_o, ${describeChildSuite(child.suite)}, ${child.localTs.map(tsToText).join(',')} === ${child.remoteTs.map(tsToText).join(',')}`,
-      { childId: child.id, name: child.name, spiIn: spiHex(child.spiIn), spiOut: spiHex(child.spiOut), suite: describeChildSuite(child.suite), localTs: child.localTs.map(tsToText), remoteTs: child.remoteTs.map(tsToText), replaces: replaces?.id, initiator: child.initiator, pfs: child.suite.dh },
+      `CHILD SA ${child.name}{${child.id}} ${replaces ? `rekeyed (replaces {${replaces.id}})` : 'installed'}: SPIs ${spiIn}_i ${spiOut}_o, ${suite}, ${localTs.join(',')} === ${remoteTs.join(',')}`,
+      { childId: child.id, name: child.name, spiIn, spiOut, suite, localTs, remoteTs, replaces: replaces?.id, initiator: child.initiator, pfs: child.suite.dh },
       child.id);
   }
 

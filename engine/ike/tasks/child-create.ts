@@ -2,6 +2,7 @@
 // and rekeys with CREATE_CHILD_SA (1.3.1, 1.3.3, with PFS), traffic selector narrowing (2.9), and
 // the simultaneous-rekey rules of 2.8.1 and 2.25.1.
 
+import { Buffer } from 'node:buffer';
 import { ExchangeType, NotifyType, PayloadType, ProtocolId, enumName, isErrorNotify } from '../constants.ts';
 import type { Payload, Proposal, TrafficSelector } from '../message.ts';
 import { acceptedChildSuite, espProposalsToWire, selectChildProposal } from '../proposals.ts';

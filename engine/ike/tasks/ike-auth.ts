@@ -5,6 +5,7 @@
 // the MSK of key-generating methods or by SK_pi/SK_pr otherwise (F-AUTH-07); pre-shared keys
 // fetched from RADIUS (keyring aaa, F-AUTH-09).
 
+import { Buffer } from 'node:buffer';
 import { X509Certificate } from 'node:crypto';
 import { AuthMethod, CertEncoding, NotifyType, PayloadType, enumName } from '../constants.ts';
 import type { Ikev2Profile, RemoteAuthMethod } from '../config.ts';

@@ -2,6 +2,7 @@
 // address, DNS and routes and announces its own subnets; the server answers from its pool and its
 // authorization policy (route set / route accept, as IOS FlexVPN does).
 
+import { Buffer } from 'node:buffer';
 import { CfgAttr, CfgType, ExchangeType, NotifyType, PayloadType } from '../constants.ts';
 import type { CpAttribute, CpPayload } from '../message.ts';
 import type { ExchangeContext, Task, TaskResult } from '../sa/task.ts';

@@ -3,6 +3,7 @@
 // initiator. Simultaneous rekeys are resolved by the lowest nonce (2.8.2); a rekey meeting a
 // delete or a CHILD exchange gets TEMPORARY_FAILURE (2.25.2).
 
+import { Buffer } from 'node:buffer';
 import { ExchangeType, NotifyType, PayloadType, ProtocolId, enumName, isErrorNotify } from '../constants.ts';
 import type { Proposal } from '../message.ts';
 import { acceptedIkeSuite, ikeProposalToWire, selectIkeProposal } from '../proposals.ts';

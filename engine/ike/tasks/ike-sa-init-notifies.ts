@@ -2,6 +2,7 @@
 // IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383), SIGNATURE_HASH_ALGORITHMS (RFC 7427) and Vendor IDs
 // (including Cisco's FLEXVPN-SUPPORTED, which stops a hub from narrowing the initiator's TS).
 
+import { Buffer } from 'node:buffer';
 import { NAT_T_PORT, NotifyType, PayloadType } from '../constants.ts';
 import { OUR_SIGNATURE_HASHES, decodeSignatureHashAlgorithms, encodeSignatureHashAlgorithms } from '../crypto/auth.ts';
 import type { ExchangeContext, Task, TaskResult } from '../sa/task.ts';

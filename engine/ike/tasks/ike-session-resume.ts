@@ -8,6 +8,7 @@
 // are signed in the IKE_AUTH exchange that follows (tasks/resumed-auth.ts). NAT detection and
 // IKEV2_FRAGMENTATION_SUPPORTED ride along as in IKE_SA_INIT (their tasks are in the same bundle).
 
+import { Buffer } from 'node:buffer';
 import { NotifyType, PayloadType, enumName } from '../constants.ts';
 import type { ExchangeContext, Task, TaskResult } from '../sa/task.ts';
 import { DONE, failed } from '../sa/task.ts';

@@ -1,2 +1,0 @@
-import { handshakes } from './ike-handshake.bench.ts';
-console.log(handshakes(31, 5));
