@@ -6,13 +6,15 @@ import type { CheckContext, Outcome } from './expectations.ts';
 import { showIkev2Sa, showIpsecSa, showReconnectStats, showSession } from '../reports/show.ts';
 import type { SessionView } from '../reports/show.ts';
 import { showAccessLists, showIpInterfaceAccess, showPolicyMapInterface } from '../reports/interface-show.ts';
+import { parseConntrack, showNatTranslations } from '../reports/nat-show.ts';
 
-export const SHOW_VIEWS = ['ikev2 sa', 'ikev2 sa detail', 'ipsec sa', 'session', 'session detail', 'ikev2 stats reconnect', 'ip access-lists', 'ip interface', 'policy-map interface'] as const;
+export const SHOW_VIEWS = ['ikev2 sa', 'ikev2 sa detail', 'ipsec sa', 'session', 'session detail', 'ikev2 stats reconnect', 'ip access-lists', 'ip interface', 'policy-map interface', 'ip nat translations'] as const;
 
 type Args = Record<string, unknown>;
 
 export async function showText(ctx: CheckContext, node: string, view: string): Promise<string> {
   if (view === 'ikev2 stats reconnect') return showReconnectStats(await ctx.daemons.request(node, 'reconnect'));
+  if (view === 'ip nat translations') return showNatTranslations(parseConntrack(await ctx.lab.exec(node, ['conntrack', '-L', '--src-nat'])));
   if (view === 'ip access-lists' || view === 'ip interface' || view === 'policy-map interface') {
     const { tunnels } = await ctx.daemons.status(node);
     return view === 'ip access-lists' ? showAccessLists(tunnels) : view === 'ip interface' ? showIpInterfaceAccess(tunnels) : showPolicyMapInterface(tunnels);

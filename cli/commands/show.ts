@@ -5,6 +5,7 @@
 //   flexlab show hub session [detail]
 //   flexlab show hub status | counters | events | pools
 //   flexlab show hub ip access-lists | ip interface | policy-map interface   (CoA ACLs and QoS)
+//   flexlab show hub ip nat translations    (the headend's NAT, from conntrack)
 //   flexlab show client client           (a flexvpn-client: gateway list, active peer, decisions)
 
 import type { Command } from 'commander';
@@ -17,11 +18,12 @@ import type { SessionView } from '../../reports/show.ts';
 import { showClient } from '../../reports/client-show.ts';
 import { showAccessLists, showIpInterfaceAccess, showPolicyMapInterface } from '../../reports/interface-show.ts';
 import type { TunnelStatus } from '../../scenarios/daemons.ts';
+import { parseConntrack, showNatTranslations } from '../../reports/nat-show.ts';
 import type { ClientShowData } from '../../reports/client-show.ts';
 import { labStrongswanPaths, strongswanSessions } from '../../interop/strongswan/sessions.ts';
 import { charonStats } from '../../interop/strongswan/swanctl.ts';
 
-const VIEWS = ['ikev2 sa [detail]', 'ipsec sa', 'session [detail]', 'ikev2 stats reconnect', 'ikev2 stats resumption', 'ip access-lists', 'ip interface', 'policy-map interface', 'status', 'counters', 'events', 'pools', 'client'];
+const VIEWS = ['ikev2 sa [detail]', 'ipsec sa', 'session [detail]', 'ikev2 stats reconnect', 'ikev2 stats resumption', 'ip access-lists', 'ip interface', 'policy-map interface', 'ip nat translations', 'status', 'counters', 'events', 'pools', 'client'];
 
 export async function nodeControlPath(opts: { name?: string; topo?: string }, node: string): Promise<string> {
   const lab = labFromOptions(opts);
@@ -77,6 +79,11 @@ export function register(program: Command): void {
           const st = await controlRequest<{ tunnels: TunnelStatus[] }>(path, 'status');
           const text = key === 'ip access-lists' ? showAccessLists(st.tunnels) : key === 'ip interface' ? showIpInterfaceAccess(st.tunnels) : showPolicyMapInterface(st.tunnels);
           return print(text, st.tunnels.map((t) => ({ interface: t.interface, ...t.policy })));
+        }
+        case 'ip nat translations': {
+          // The node's connection tracking table: the headend NAT of F-SRV-09 (works on nat nodes too).
+          const list = parseConntrack(await lab.exec(node, ['conntrack', '-L', '--src-nat']));
+          return print(showNatTranslations(list), list);
         }
         case 'status': case 'counters': case 'pools': {
           if (charon && key !== 'status') throw new UserError(`a strongswan node has no "${key}" view; try: ikev2 sa, ipsec sa, session, status`);
