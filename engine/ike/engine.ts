@@ -10,7 +10,7 @@ import type { AaaRequest, AaaResult, AccountingRecord, Action, Datagram, Endpoin
 import type { Ikev2Policy, Ikev2Profile, IkeEngineSettings } from './config.ts';
 import { defaultEngineSettings, defaultIkev2Policy } from './config.ts';
 import type { IkeHeader, Payload, TrafficSelector } from './message.ts';
-import { Timers } from './timers.ts';
+import { SansIoCore } from '../util/sans-io-core.ts';
 import { AddressPools } from './address-pool.ts';
 import { CookieJar } from './cookies.ts';
 import { IkeSa, NON_ESP_MARKER } from './sa/ike-sa.ts';
@@ -80,17 +80,14 @@ export interface IkeEngineOptions {
 
 const hex = (b: Buffer) => b.toString('hex');
 
-export class IkeEngine implements EngineCore {
+export class IkeEngine extends SansIoCore<Action> implements EngineCore {
   readonly name: string;
   readonly random: RandomSource;
   readonly settings: IkeEngineSettings;
-  readonly timers = new Timers();
   readonly pools = new AddressPools();
   profiles: Ikev2Profile[];
   readonly counters = new Map<string, number>();
 
-  private actions: Action[] = [];
-  private now: number;
   private readonly sas = new Map<string, IkeSa>(); // by local SPI
   private readonly byId = new Map<number, IkeSa>();
   private readonly halfOpenInit = new Map<string, IkeSa>(); // spiI|remote -> responder SA
@@ -105,6 +102,7 @@ export class IkeEngine implements EngineCore {
   private readonly aaaPending = new Map<number, number>(); // request id -> IKE SA id
 
   constructor(opts: IkeEngineOptions = {}) {
+    super();
     this.name = opts.name ?? 'ike';
     this.random = opts.random ?? cryptoRandom;
     this.settings = { ...defaultEngineSettings(), ...opts.settings };
@@ -123,23 +121,7 @@ export class IkeEngine implements EngineCore {
   readonly reconnectSessions: ReconnectSessions;
 
   // ============================================================================ shell interface
-
-  /** Drains the actions produced so far. */
-  pollActions(): Action[] {
-    const a = this.actions;
-    this.actions = [];
-    return a;
-  }
-
-  /** The earliest time (ms) at which `handleTimeout` must be called, if any. */
-  pollTimeout(): number | undefined {
-    return this.timers.next();
-  }
-
-  handleTimeout(now: number): void {
-    this.now = now;
-    this.timers.fire(now);
-  }
+  // pollActions, pollTimeout, handleTimeout: SansIoCore.
 
   /**
    * A UDP datagram received on port 500 or 4500. On 4500 the non-ESP marker must be present (ESP

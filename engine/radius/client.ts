@@ -11,7 +11,7 @@
 // anything else is dropped, counted and reported with a reason.
 
 import type { Datagram, Endpoint } from '../ike/actions.ts';
-import { Timers } from '../ike/timers.ts';
+import { SansIoCore } from '../util/sans-io-core.ts';
 import { cryptoRandom } from '../util/random.ts';
 import type { RandomSource } from '../util/random.ts';
 import {
@@ -95,10 +95,8 @@ interface ServerState {
 
 const serverKey = (address: string, port: number) => `${address}|${port}`;
 
-export class RadiusClient {
+export class RadiusClient extends SansIoCore<RadiusClientAction> {
   readonly counters = new Map<string, number>();
-  private readonly timers = new Timers();
-  private actions: RadiusClientAction[] = [];
   private readonly servers: ServerState[];
   private readonly byKeyId = new Map<string, Pending>(); // "addr|port|id" -> request
   private readonly handles = new Map<number, Pending>();
@@ -113,6 +111,7 @@ export class RadiusClient {
   readonly local: Endpoint;
 
   constructor(private readonly opts: RadiusClientOptions) {
+    super();
     if (!opts.servers.length) throw new RadiusEncodeError('a RADIUS client needs at least one server');
     this.servers = opts.servers.map((s) => ({
       name: s.name ?? s.address, address: s.address, secret: s.secret,
@@ -126,20 +125,6 @@ export class RadiusClient {
   }
 
   // ============================================================ shell interface
-
-  pollActions(): RadiusClientAction[] {
-    const a = this.actions;
-    this.actions = [];
-    return a;
-  }
-
-  pollTimeout(): number | undefined {
-    return this.timers.next();
-  }
-
-  handleTimeout(now: number): void {
-    this.timers.fire(now);
-  }
 
   /** A datagram received on the client's socket. */
   handleDatagram(d: Datagram, now: number): void {

@@ -11,7 +11,7 @@
 // Not Found; strongSwan's eap-radius DAE sends a NAK without Error-Cause.
 
 import type { Datagram, Endpoint } from '../ike/actions.ts';
-import { Timers } from '../ike/timers.ts';
+import { SansIoCore } from '../util/sans-io-core.ts';
 import { ipFamily } from '../util/ip.ts';
 import { ErrorCause, RADIUS_DAE_PORT, RadiusCode, radiusCodeName } from './constants.ts';
 import type { Avp } from './attributes.ts';
@@ -123,33 +123,16 @@ interface Held {
   withMa: boolean;
 }
 
-export class DynamicAuthServer {
+export class DynamicAuthServer extends SansIoCore<DaeAction> {
   readonly counters = new Map<string, number>();
   readonly local: Endpoint;
-  private actions: DaeAction[] = [];
-  private readonly timers = new Timers();
   private readonly held = new Map<number, Held>();
   private readonly byKey = new Map<string, number>();
   private nextHandle = 1;
-  private now = 0;
 
   constructor(private readonly opts: DynamicAuthServerOptions) {
+    super();
     this.local = opts.local ?? { address: '0.0.0.0', port: RADIUS_DAE_PORT };
-  }
-
-  pollActions(): DaeAction[] {
-    const a = this.actions;
-    this.actions = [];
-    return a;
-  }
-
-  pollTimeout(): number | undefined {
-    return this.timers.next();
-  }
-
-  handleTimeout(now: number): void {
-    this.now = now;
-    this.timers.fire(now);
   }
 
   handleDatagram(d: Datagram, now: number): void {

@@ -21,7 +21,7 @@
 import type { ConnectionConfig } from '../ike/engine.ts';
 import type { IkeEvent, IkeEventType } from '../ike/actions.ts';
 import type { Ikev2Profile } from '../ike/config.ts';
-import { Timers } from '../ike/timers.ts';
+import { SansIoCore } from '../util/sans-io-core.ts';
 import { ipFamily } from '../util/ip.ts';
 import type { TrackState } from './track.ts';
 
@@ -148,12 +148,9 @@ interface Client {
 const LOCAL_REASONS = new Set(['cleared', 'terminated by command', 'deleted by command', 'connection down', 'lifetime expired']);
 const RESOLVE_GUARD_MS = 10_000;
 
-export class FlexvpnClients {
+export class FlexvpnClients extends SansIoCore<ClientAction> {
   private readonly clients = new Map<string, Client>();
-  private readonly timers = new Timers();
-  private actions: ClientAction[] = [];
   private resolveIds = 0;
-  private now: number;
 
   constructor(
     configs: ClientConfig[],
@@ -161,6 +158,7 @@ export class FlexvpnClients {
     private readonly trackState: (id: string) => TrackState | undefined,
     now: number,
   ) {
+    super();
     this.now = now;
     for (const cfg of configs) {
       if (this.clients.has(cfg.name)) throw new Error(`FlexVPN client "${cfg.name}" is defined twice`);
@@ -197,21 +195,6 @@ export class FlexvpnClients {
       c.active = false;
     }
     for (const name of this.clients.keys()) this.cancelTimers(name);
-  }
-
-  pollActions(): ClientAction[] {
-    const a = this.actions;
-    this.actions = [];
-    return a;
-  }
-
-  pollTimeout(): number | undefined {
-    return this.timers.next();
-  }
-
-  handleTimeout(now: number): void {
-    this.now = now;
-    this.timers.fire(now);
   }
 
   /** Feeds an event of the IKE engine. */

@@ -6,7 +6,7 @@
 // (IOS `delay down/up`, counted in probes). FlexVPN clients subscribe to the changes (F-CLI-03/06).
 
 import type { IkeEvent } from '../ike/actions.ts';
-import { Timers } from '../ike/timers.ts';
+import { SansIoCore } from '../util/sans-io-core.ts';
 
 export type TrackState = 'up' | 'down';
 
@@ -63,15 +63,14 @@ interface TrackObject {
 
 export type TrackListener = (id: string, state: TrackState, now: number) => void;
 
-export class TrackTable {
+export class TrackTable extends SansIoCore<TrackAction> {
   private readonly objects = new Map<string, TrackObject>();
-  private readonly timers = new Timers();
   private readonly listeners = new Set<TrackListener>();
-  private actions: TrackAction[] = [];
   private probeIds = 0;
   private readonly probes = new Map<number, string>();
 
   constructor(configs: TrackConfig[], now: number) {
+    super();
     for (const cfg of configs) {
       const o: TrackObject = { cfg, state: cfg.state ?? 'up', since: now, changes: 0, sent: 0, ok: 0, failed: 0, failures: 0, successes: 0 };
       this.objects.set(cfg.id, o);
@@ -125,20 +124,6 @@ export class TrackTable {
         this.change(o, 'down', now, `${p.address} did not answer ${o.failures} probe${o.failures === 1 ? '' : 's'} in a row (timeout ${p.timeout} s${p.interface ? `, via ${p.interface}` : ''})`);
       }
     }
-  }
-
-  pollActions(): TrackAction[] {
-    const a = this.actions;
-    this.actions = [];
-    return a;
-  }
-
-  pollTimeout(): number | undefined {
-    return this.timers.next();
-  }
-
-  handleTimeout(now: number): void {
-    this.timers.fire(now);
   }
 
   view(): TrackView[] {

@@ -7,7 +7,7 @@
 // recorded (JSON lines through the shell) and answered. Retransmitted requests get the cached answer.
 
 import type { Datagram } from '../../ike/actions.ts';
-import { Timers } from '../../ike/timers.ts';
+import { SansIoCore } from '../../util/sans-io-core.ts';
 import { cidrContains, ipFamily } from '../../util/ip.ts';
 import type { RandomSource } from '../../util/random.ts';
 import { cryptoRandom } from '../../util/random.ts';
@@ -69,34 +69,17 @@ export interface RadiusServerCoreOptions {
   duplicateCacheMs?: number;
 }
 
-export class RadiusServerCore {
+export class RadiusServerCore extends SansIoCore<RadiusServerAction> {
   readonly counters = new Map<string, number>();
   /** Accounting records received so far (the shell also writes them to the log). */
   readonly accounting: AccountingRecord[] = [];
-  private actions: RadiusServerAction[] = [];
-  private readonly timers = new Timers();
   private readonly conversations = new Map<string, EapConversation>(); // State hex -> conversation
   private readonly answered = new Map<string, Buffer>();
   private readonly random: RandomSource;
-  private now = 0;
 
   constructor(readonly config: ResolvedServerConfig, private readonly opts: RadiusServerCoreOptions = {}) {
+    super();
     this.random = opts.random ?? cryptoRandom;
-  }
-
-  pollActions(): RadiusServerAction[] {
-    const a = this.actions;
-    this.actions = [];
-    return a;
-  }
-
-  pollTimeout(): number | undefined {
-    return this.timers.next();
-  }
-
-  handleTimeout(now: number): void {
-    this.now = now;
-    this.timers.fire(now);
   }
 
   /** Number of unfinished EAP conversations (for tests and status). */
@@ -355,5 +338,4 @@ export function avpsToJson(avps: readonly Avp[]): Record<string, unknown> {
   }
   return out;
 }
-
 
