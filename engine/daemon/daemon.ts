@@ -76,16 +76,14 @@ export class NodeDaemon {
   /** Template ACL numbers (IOS names them Virtual-Access1#2601, #2602, ...). */
   private aclNumber = 2600;
   /** The hub's named access lists, one object per name so every VA counts into it (as IOS shows them). */
-  private get accessLists(): AccessLists {
-    return (this.namedAcls ??= namedAccessLists(this.setup.template?.accessLists ?? {}));
-  }
-  private namedAcls?: AccessLists;
+  private readonly accessLists: AccessLists;
   /** A client's DNS servers and split-DNS domains from the configuration reply (F-CFG-04/05). */
   private resolver?: ResolverState;
   private readonly resumptionStore?: ResumptionStore;
 
   constructor(readonly input: DaemonInput, private readonly opts: DaemonOptions = {}) {
     this.setup = buildRoleSetup(input);
+    this.accessLists = namedAccessLists(this.setup.template?.accessLists ?? {});
     // RFC 5723: the ticket key and the used tickets from the state directory (before the engine reads them).
     this.resumptionStore = ResumptionStore.open(input.stateDir, input.node, this.setup.settings);
     this.log = new EventLog(input.node, input.outDir, opts.quiet);
