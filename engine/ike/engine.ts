@@ -915,15 +915,7 @@ export class IkeEngine extends SansIoCore<Action> implements EngineCore {
       this.statelessReply(header, d, pre.reject);
       return;
     }
-    const sa = new IkeSa(this, this.nextIkeSaId(), false, keepBytes(header.spiI), this.newIkeSpi(), { ...d.local }, { ...d.remote }, now, 'responder');
-    this.registerIkeSa(sa);
-    this.halfOpenInit.set(key, sa);
-    this.timers.set(`${sa.timerPrefix}halfopen`, now + this.settings.halfOpenTimeout * 1000, (t) => {
-      if (!sa.isEstablished) {
-        this.counter('half-open-timeouts');
-        sa.destroy(`not established within ${this.settings.halfOpenTimeout} s (half-open)`, t);
-      }
-    });
+    const sa = this.newResponderSa(header, d, key, now);
     const shared: { preflight: Preflight } = { preflight: pre };
     sa.receive(header, raw, d.remote, d.local, now, shared);
   }
@@ -970,15 +962,7 @@ export class IkeEngine extends SansIoCore<Action> implements EngineCore {
       this.statelessReply(header, d, [mkNotify(NotifyType.TICKET_NACK)]);
       return;
     }
-    const sa = new IkeSa(this, this.nextIkeSaId(), false, keepBytes(header.spiI), this.newIkeSpi(), { ...d.local }, { ...d.remote }, now, 'responder');
-    this.registerIkeSa(sa);
-    this.halfOpenInit.set(key, sa);
-    this.timers.set(`${sa.timerPrefix}halfopen`, now + this.settings.halfOpenTimeout * 1000, (t) => {
-      if (!sa.isEstablished) {
-        this.counter('half-open-timeouts');
-        sa.destroy(`not established within ${this.settings.halfOpenTimeout} s (half-open)`, t);
-      }
-    });
+    const sa = this.newResponderSa(header, d, key, now);
     sa.receive(header, raw, d.remote, d.local, now, { resume: state });
   }
 
@@ -992,6 +976,20 @@ export class IkeEngine extends SansIoCore<Action> implements EngineCore {
   }
 
   /** Answers an IKE_SA_INIT request without keeping any state (RFC 7296 2.6, 1.2). */
+  /** A responder IKE SA for an IKE_SA_INIT or IKE_SESSION_RESUME request, half-open until established. */
+  private newResponderSa(header: IkeHeader, d: Datagram, key: string, now: number): IkeSa {
+    const sa = new IkeSa(this, this.nextIkeSaId(), false, keepBytes(header.spiI), this.newIkeSpi(), { ...d.local }, { ...d.remote }, now, 'responder');
+    this.registerIkeSa(sa);
+    this.halfOpenInit.set(key, sa);
+    this.timers.set(`${sa.timerPrefix}halfopen`, now + this.settings.halfOpenTimeout * 1000, (t) => {
+      if (!sa.isEstablished) {
+        this.counter('half-open-timeouts');
+        sa.destroy(`not established within ${this.settings.halfOpenTimeout} s (half-open)`, t);
+      }
+    });
+    return sa;
+  }
+
   private statelessReply(req: IkeHeader, d: Datagram, payloads: Payload[]): void {
     const msg = encodeMessage({
       header: {
